@@ -1,0 +1,119 @@
+//! Telling namespaces apart: a namespace *is* an inode.
+//!
+//! The kernel gives every namespace an inode on its internal `nsfs` filesystem, and
+//! `/proc/<pid>/ns/<name>` is a magic link to it. `ls -l /proc/self/ns` shows the inode
+//! number (`net -> 'net:[4026531840]'`); `stat(2)` on the link gives the device and inode.
+//! Two processes are in the same namespace exactly when both numbers match, which is what
+//! `lsns(8)` uses to group processes.
+
+use std::os::fd::BorrowedFd;
+use std::path::{Path, PathBuf};
+
+use nix::sys::stat::{FileStat, fstat, stat};
+use nix::unistd::Pid;
+
+use crate::error::NamespaceError;
+use crate::namespace::Namespace;
+
+/// The identity of one namespace: the device and inode of its `nsfs` file.
+///
+/// Compare the whole struct, not just the inode: the kernel documents the (device, inode)
+/// pair as the identity, and the device could differ one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NamespaceId {
+    /// `st_dev` of the namespace file.
+    pub dev: u64,
+    /// `st_ino` of the namespace file: the number `ls -l /proc/<pid>/ns` shows.
+    pub inode: u64,
+}
+
+impl From<FileStat> for NamespaceId {
+    fn from(st: FileStat) -> Self {
+        NamespaceId {
+            dev: st.st_dev,
+            inode: st.st_ino,
+        }
+    }
+}
+
+/// The identity of the `ns` namespace named by a file (a `/proc/<pid>/ns/<name>` link or a
+/// bind mount of one): stat(2).
+pub fn namespace_id_of_path(path: &Path, ns: Namespace) -> Result<NamespaceId, NamespaceError> {
+    stat(path)
+        .map(NamespaceId::from)
+        .map_err(|source| NamespaceError::Stat {
+            ns,
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// The identity of the `ns` namespace process `pid` is in: stat(2) of `/proc/<pid>/ns/<name>`.
+pub fn namespace_id(pid: Pid, ns: Namespace) -> Result<NamespaceId, NamespaceError> {
+    namespace_id_of_path(&ns.proc_path(pid), ns)
+}
+
+/// The identity of the `ns` namespace the calling *thread* is in, through
+/// `/proc/thread-self/ns/<name>`.
+///
+/// `unshare(2)` and `setns(2)` move only the calling thread; `/proc/self` names the whole
+/// process (its main thread), so after a namespace change in another thread it would lie.
+pub fn current_namespace_id(ns: Namespace) -> Result<NamespaceId, NamespaceError> {
+    let path = PathBuf::from(format!("/proc/thread-self/ns/{}", ns.proc_name()));
+    namespace_id_of_path(&path, ns)
+}
+
+/// The identity of the namespace behind an open namespace file descriptor: fstat(2).
+pub(crate) fn id_of_fd(
+    fd: BorrowedFd<'_>,
+    ns: Namespace,
+    path: &Path,
+) -> Result<NamespaceId, NamespaceError> {
+    fstat(fd)
+        .map(NamespaceId::from)
+        .map_err(|source| NamespaceError::Stat {
+            ns,
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+// ANCHOR: same_namespace
+/// Whether processes `a` and `b` are in the same namespace of kind `ns`: compares the
+/// (device, inode) pairs of `/proc/a/ns/<name>` and `/proc/b/ns/<name>`.
+///
+/// Fails if either process is gone, or if the caller may not look at its namespaces
+/// (reading another user's `/proc/<pid>/ns` needs ptrace access).
+pub fn same_namespace(a: Pid, b: Pid, ns: Namespace) -> Result<bool, NamespaceError> {
+    Ok(namespace_id(a, ns)? == namespace_id(b, ns)?)
+}
+// ANCHOR_END: same_namespace
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_shares_every_namespace_with_itself() {
+        let me = Pid::this();
+        for ns in Namespace::ALL {
+            assert!(same_namespace(me, me, ns).expect("own /proc entry"), "{ns}");
+        }
+    }
+
+    #[test]
+    fn kinds_have_different_inodes() {
+        let me = Pid::this();
+        let net = namespace_id(me, Namespace::Net).expect("net");
+        let uts = namespace_id(me, Namespace::Uts).expect("uts");
+        assert_ne!(net, uts);
+    }
+
+    #[test]
+    fn a_missing_process_is_an_error_naming_the_path() {
+        // PIDs are at most 2^22 on Linux, so this one cannot exist.
+        let err = namespace_id(Pid::from_raw(i32::MAX), Namespace::Net).expect_err("no such pid");
+        let msg = err.to_string();
+        assert!(msg.starts_with("stat(2) of net namespace /proc/2147483647/ns/net failed: ENOENT"), "{msg}");
+    }
+}

@@ -1,0 +1,227 @@
+//! The seven kinds of namespace a container uses, and how each one is named.
+//!
+//! The kernel names a namespace kind in three ways, and this module keeps them together:
+//!
+//! | kind   | `clone(2)` / `unshare(2)` flag | file under `/proc/<pid>/ns/` | what it isolates                    |
+//! |--------|--------------------------------|------------------------------|-------------------------------------|
+//! | user   | `CLONE_NEWUSER`                | `user`                       | user and group ids, capabilities    |
+//! | pid    | `CLONE_NEWPID`                 | `pid`                        | process ids                         |
+//! | uts    | `CLONE_NEWUTS`                 | `uts`                        | hostname and NIS domain name        |
+//! | ipc    | `CLONE_NEWIPC`                 | `ipc`                        | System V IPC, POSIX message queues  |
+//! | net    | `CLONE_NEWNET`                 | `net`                        | interfaces, routes, ports, firewall |
+//! | cgroup | `CLONE_NEWCGROUP`              | `cgroup`                     | the view of the cgroup tree         |
+//! | mount  | `CLONE_NEWNS`                  | `mnt`                        | the mount table                     |
+//!
+//! (The mount namespace was the first one, in 2002, before anyone expected more: that is why
+//! its flag is plain `CLONE_NEWNS`, "new namespace".)
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use nix::sched::CloneFlags;
+use nix::unistd::Pid;
+
+use crate::error::NamespaceError;
+
+/// One kind of Linux namespace. See namespaces(7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Namespace {
+    /// User and group ids, and the capabilities that go with them: user_namespaces(7).
+    User,
+    /// Process ids; the first process inside is PID 1: pid_namespaces(7).
+    Pid,
+    /// Hostname and domain name: uts_namespaces(7).
+    Uts,
+    /// System V IPC objects and POSIX message queues: ipc_namespaces(7).
+    Ipc,
+    /// Network devices, addresses, routes, ports: network_namespaces(7).
+    Net,
+    /// The root of the cgroup tree a process sees: cgroup_namespaces(7).
+    Cgroup,
+    /// The mount table: mount_namespaces(7).
+    Mount,
+}
+
+impl Namespace {
+    /// Every kind, in declaration order.
+    pub const ALL: [Namespace; 7] = [
+        Namespace::User,
+        Namespace::Pid,
+        Namespace::Uts,
+        Namespace::Ipc,
+        Namespace::Net,
+        Namespace::Cgroup,
+        Namespace::Mount,
+    ];
+
+    // ANCHOR: join_order
+    /// The order in which a process joins the namespaces of a running container.
+    ///
+    /// `setns(2)` joins one namespace per call, and each call changes what the next one is
+    /// allowed to do or able to see, so the order is not free:
+    ///
+    /// 1. **user** first. Joining a user namespace gives the caller a full set of
+    ///    capabilities *inside* it. A container's other namespaces are owned by its user
+    ///    namespace, and joining them needs `CAP_SYS_ADMIN` there; a rootless caller only has
+    ///    it after this step.
+    /// 2. **pid, uts, ipc, net, cgroup** next. None of them changes what the caller can see
+    ///    of the filesystem or what it may do, so their relative order does not matter
+    ///    (runc and youki use this one). Joining pid changes only the namespace of the
+    ///    caller's *future children*: the caller itself keeps its PID.
+    /// 3. **mnt** last. Joining a mount namespace swaps the caller's whole filesystem view
+    ///    (its root and working directory move to the container's root). After it, the
+    ///    host's `/proc/<pid>/ns/*` files are out of reach, which is also why
+    ///    [`join_all`](crate::join_all) opens every namespace file before the first `setns(2)`.
+    pub const JOIN_ORDER: [Namespace; 7] = [
+        Namespace::User,
+        Namespace::Pid,
+        Namespace::Uts,
+        Namespace::Ipc,
+        Namespace::Net,
+        Namespace::Cgroup,
+        Namespace::Mount,
+    ];
+    // ANCHOR_END: join_order
+
+    /// The `CLONE_NEW*` flag that creates this kind in `clone(2)` and `unshare(2)` and names
+    /// it in `setns(2)`.
+    pub fn clone_flag(self) -> CloneFlags {
+        match self {
+            Namespace::User => CloneFlags::CLONE_NEWUSER,
+            Namespace::Pid => CloneFlags::CLONE_NEWPID,
+            Namespace::Uts => CloneFlags::CLONE_NEWUTS,
+            Namespace::Ipc => CloneFlags::CLONE_NEWIPC,
+            Namespace::Net => CloneFlags::CLONE_NEWNET,
+            Namespace::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+            Namespace::Mount => CloneFlags::CLONE_NEWNS,
+        }
+    }
+
+    /// The file name of this kind under `/proc/<pid>/ns/`.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            Namespace::User => "user",
+            Namespace::Pid => "pid",
+            Namespace::Uts => "uts",
+            Namespace::Ipc => "ipc",
+            Namespace::Net => "net",
+            Namespace::Cgroup => "cgroup",
+            Namespace::Mount => "mnt",
+        }
+    }
+
+    /// `/proc/<pid>/ns/<name>`: the handle of the namespace of this kind that `pid` is in.
+    ///
+    /// Opening it gives a file descriptor for `setns(2)`; `stat(2)` on it gives the
+    /// namespace's identity (see [`namespace_id`](crate::namespace_id)).
+    pub fn proc_path(self, pid: Pid) -> PathBuf {
+        PathBuf::from(format!("/proc/{pid}/ns/{}", self.proc_name()))
+    }
+}
+
+impl fmt::Display for Namespace {
+    /// Writes the `/proc/<pid>/ns/` name: `user`, `pid`, `uts`, `ipc`, `net`, `cgroup`, `mnt`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.proc_name())
+    }
+}
+
+impl FromStr for Namespace {
+    type Err = NamespaceError;
+
+    /// Parses the `/proc` name, plus the long spellings `network` and `mount` that OCI
+    /// runtime configs use.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "user" => Ok(Namespace::User),
+            "pid" => Ok(Namespace::Pid),
+            "uts" => Ok(Namespace::Uts),
+            "ipc" => Ok(Namespace::Ipc),
+            "net" | "network" => Ok(Namespace::Net),
+            "cgroup" => Ok(Namespace::Cgroup),
+            "mnt" | "mount" => Ok(Namespace::Mount),
+            other => Err(NamespaceError::UnknownNamespace {
+                name: other.to_string(),
+            }),
+        }
+    }
+}
+
+/// The `CLONE_NEW*` flags of all `namespaces`, or-ed together (empty for an empty slice).
+pub fn clone_flags(namespaces: &[Namespace]) -> CloneFlags {
+    namespaces
+        .iter()
+        .fold(CloneFlags::empty(), |flags, ns| flags | ns.clone_flag())
+}
+
+/// `user, net, mnt`: how errors list several namespaces.
+pub(crate) fn list(namespaces: &[Namespace]) -> String {
+    let names: Vec<&str> = namespaces.iter().map(|ns| ns.proc_name()).collect();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_names_round_trip_through_from_str() {
+        for ns in Namespace::ALL {
+            assert_eq!(ns.proc_name().parse::<Namespace>().ok(), Some(ns));
+            assert_eq!(ns.to_string(), ns.proc_name());
+        }
+    }
+
+    #[test]
+    fn from_str_accepts_long_spellings_and_rejects_others() {
+        assert_eq!("network".parse::<Namespace>().ok(), Some(Namespace::Net));
+        assert_eq!("mount".parse::<Namespace>().ok(), Some(Namespace::Mount));
+        let err = "time".parse::<Namespace>().expect_err("time is not supported");
+        assert_eq!(err.to_string(), "unknown namespace \"time\"");
+        assert!("NET".parse::<Namespace>().is_err());
+        assert!("".parse::<Namespace>().is_err());
+    }
+
+    #[test]
+    fn every_kind_has_its_own_flag_and_name() {
+        let flags = clone_flags(&Namespace::ALL);
+        for ns in Namespace::ALL {
+            assert_eq!(ns.clone_flag().bits().count_ones(), 1, "{ns}");
+            assert!(flags.contains(ns.clone_flag()));
+        }
+        assert_eq!(flags.bits().count_ones(), 7, "flags must be distinct");
+        let mut names: Vec<_> = Namespace::ALL.iter().map(|ns| ns.proc_name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 7);
+    }
+
+    #[test]
+    fn flags_match_the_kernel_constants() {
+        assert_eq!(Namespace::Mount.clone_flag().bits(), libc::CLONE_NEWNS);
+        assert_eq!(Namespace::Cgroup.clone_flag().bits(), libc::CLONE_NEWCGROUP);
+        assert_eq!(Namespace::User.clone_flag().bits(), libc::CLONE_NEWUSER);
+        assert_eq!(clone_flags(&[]), CloneFlags::empty());
+        assert_eq!(
+            clone_flags(&[Namespace::Net, Namespace::Uts, Namespace::Net]),
+            CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWUTS
+        );
+    }
+
+    #[test]
+    fn join_order_has_each_kind_once_user_first_mount_last() {
+        let order = Namespace::JOIN_ORDER;
+        for ns in Namespace::ALL {
+            assert_eq!(order.iter().filter(|&&o| o == ns).count(), 1, "{ns}");
+        }
+        assert_eq!(order.first(), Some(&Namespace::User));
+        assert_eq!(order.last(), Some(&Namespace::Mount));
+    }
+
+    #[test]
+    fn proc_path_names_the_pid_and_the_file() {
+        let path = Namespace::Mount.proc_path(Pid::from_raw(42));
+        assert_eq!(path, PathBuf::from("/proc/42/ns/mnt"));
+    }
+}

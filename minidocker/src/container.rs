@@ -1,0 +1,215 @@
+//! A container's identity and state, saved as Docker-shaped JSON under
+//! `<data-root>/containers/<id>/config.v2.json` (Docker's own file name).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::write_json_atomic;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    )]
+    NameInUse { name: String, id: String },
+    #[error("Invalid container name ({0}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
+    InvalidName(String),
+    #[error("container store {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ContainerError + '_ {
+    move |source| ContainerError::Io { path: path.to_owned(), source }
+}
+
+/// What the container runs (`Config` in `docker inspect`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Config {
+    pub hostname: String,
+    pub domainname: String,
+    pub user: String,
+    pub env: Vec<String>,
+    pub cmd: Vec<String>,
+    pub image: String,
+    pub working_dir: String,
+}
+
+/// Where the container is in its life (`State` in `docker inspect`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct State {
+    pub status: String,
+    pub running: bool,
+    pub paused: bool,
+    pub restarting: bool,
+    #[serde(rename = "OOMKilled")]
+    pub oom_killed: bool,
+    pub dead: bool,
+    pub pid: i32,
+    pub exit_code: i32,
+    pub error: String,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// The whole saved record of one container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Container {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub created: String,
+    pub path: String,
+    pub args: Vec<String>,
+    pub config: Config,
+    pub state: State,
+    /// The image id, `sha256:…`.
+    pub image: String,
+    /// With Docker's leading slash: `/vigilant_sanderson`.
+    pub name: String,
+}
+
+pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+/// A random 64-hex id, never all digits (so a short id can never be mistaken for a number).
+pub fn generate_id(mut random_bytes: impl FnMut(&mut [u8])) -> String {
+    loop {
+        let mut bytes = [0u8; 32];
+        random_bytes(&mut bytes);
+        let id = hex::encode(bytes);
+        if id[..12].chars().any(|c| c.is_ascii_alphabetic()) {
+            return id;
+        }
+    }
+}
+
+/// `--name`: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, an optional leading slash.
+pub fn validate_name(name: &str) -> Result<String, ContainerError> {
+    let bare = name.strip_prefix('/').unwrap_or(name);
+    let mut chars = bare.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = bare.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if first_ok && rest_ok {
+        Ok(bare.to_owned())
+    } else {
+        Err(ContainerError::InvalidName(name.to_owned()))
+    }
+}
+
+/// The containers under `<data-root>/containers`.
+#[derive(Debug, Clone)]
+pub struct ContainerStore {
+    root: PathBuf,
+}
+
+impl ContainerStore {
+    pub fn open(data_root: &Path) -> Result<ContainerStore, ContainerError> {
+        let root = data_root.join("containers");
+        std::fs::create_dir_all(&root).map_err(io_err(&root))?;
+        Ok(ContainerStore { root })
+    }
+
+    /// The directory holding one container's files (state, hostname, hosts, resolv.conf, rootfs).
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.root.join(id)
+    }
+
+    pub fn list(&self) -> Result<Vec<Container>, ContainerError> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.root).map_err(io_err(&self.root))? {
+            let entry = entry.map_err(io_err(&self.root))?;
+            let path = entry.path().join("config.v2.json");
+            if let Ok(bytes) = std::fs::read(&path) {
+                if let Ok(c) = serde_json::from_slice(&bytes) {
+                    out.push(c);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fail with Docker's conflict message if another container has `name`.
+    pub fn check_name_free(&self, name: &str) -> Result<(), ContainerError> {
+        let wanted = format!("/{name}");
+        match self.list()?.into_iter().find(|c| c.name == wanted) {
+            Some(c) => Err(ContainerError::NameInUse { name: name.to_owned(), id: c.id }),
+            None => Ok(()),
+        }
+    }
+
+    /// Create the container's directory and save its first state.
+    pub fn create(&self, container: &Container) -> Result<PathBuf, ContainerError> {
+        let dir = self.dir(&container.id);
+        std::fs::create_dir(&dir).map_err(io_err(&dir))?;
+        self.save(container)?;
+        Ok(dir)
+    }
+
+    pub fn save(&self, container: &Container) -> Result<(), ContainerError> {
+        let path = self.dir(&container.id).join("config.v2.json");
+        write_json_atomic(&path, container).map_err(io_err(&path))
+    }
+
+    /// Remove the container and everything in its directory.
+    pub fn remove(&self, id: &str) -> Result<(), ContainerError> {
+        let dir = self.dir(id);
+        std::fs::remove_dir_all(&dir).map_err(io_err(&dir))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_64_hex_and_not_all_digits_at_the_front() {
+        let mut n = 0u8;
+        let id = generate_id(|b| {
+            n += 1;
+            b.fill(if n == 1 { 0x11 } else { 0xab }); // first try is all digits and is refused
+        });
+        assert_eq!(id, "ab".repeat(32));
+    }
+
+    #[test]
+    fn names_follow_dockers_pattern() {
+        assert_eq!(validate_name("web-1.a_b").unwrap(), "web-1.a_b");
+        assert_eq!(validate_name("/web").unwrap(), "web");
+        for bad in ["", "a", "-web", "bad name", "_x", "a/b"] {
+            let err = validate_name(bad).unwrap_err().to_string();
+            assert_eq!(err, format!("Invalid container name ({bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"));
+        }
+    }
+
+    #[test]
+    fn a_taken_name_is_a_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(dir.path()).unwrap();
+        let c = Container {
+            id: "ab".repeat(32),
+            created: now_rfc3339(),
+            path: "true".into(),
+            args: vec![],
+            config: Config::default(),
+            state: State::default(),
+            image: "sha256:x".into(),
+            name: "/web".into(),
+        };
+        store.create(&c).unwrap();
+        let err = store.check_name_free("web").unwrap_err().to_string();
+        assert!(err.starts_with("Conflict. The container name \"/web\" is already in use by container \"abab"), "{err}");
+        store.check_name_free("db").unwrap();
+        store.remove(&c.id).unwrap();
+        store.check_name_free("web").unwrap();
+    }
+}

@@ -1,0 +1,237 @@
+//! The engine: images and containers under one data root, and `run`.
+//!
+//! Step 1 runs a container in the foreground of the calling process. From chapter 10 on the same
+//! engine sits behind the daemon's API and the CLI only talks HTTP to it.
+
+use std::path::{Path, PathBuf};
+
+use ch01_process::{forwarded_signals, supervise, BlockedSignals, Reap};
+use ch03_rootfs::capabilities::DEFAULT_CAPABILITIES;
+use ch03_rootfs::etc_files::{container_resolv_conf, HostsFile};
+use ch03_rootfs::process::prepare_workdir;
+use ch03_rootfs::{resolve_user, Mount, ProcessSpec, RootfsSpec, UserSpec};
+use rand::{Rng, RngCore};
+
+use crate::container::{generate_id, now_rfc3339, validate_name, Config, Container, ContainerStore, State, ZERO_TIME};
+use crate::env::container_env;
+use crate::image_store::ImageStore;
+use crate::names::random_name;
+use crate::rootfs_copy::copy_tree;
+use crate::runtime::{launch, LaunchSpec, Launched};
+
+/// The default data root, laid out like `/var/lib/docker`.
+pub const DEFAULT_DATA_ROOT: &str = "/var/lib/minidocker";
+
+/// What `run` was asked to do (the body of `POST /containers/create` from chapter 10 on).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    pub image: String,
+    /// Replaces the image's CMD when not empty.
+    pub command: Vec<String>,
+    pub name: Option<String>,
+    pub hostname: Option<String>,
+    /// `KEY=value`, already validated and expanded.
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub interactive: bool,
+    pub auto_remove: bool,
+}
+
+/// Why a container did not run. The message is Docker's; `exit_code` is what `run` exits with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RunError {
+    pub exit_code: i32,
+    pub message: String,
+}
+
+impl RunError {
+    fn engine(message: impl std::fmt::Display) -> Self {
+        RunError { exit_code: 125, message: message.to_string() }
+    }
+}
+
+/// The images and containers under one data root.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub data_root: PathBuf,
+    pub images: ImageStore,
+    pub containers: ContainerStore,
+}
+
+impl Engine {
+    pub fn open(data_root: &Path) -> anyhow::Result<Engine> {
+        use anyhow::Context;
+        std::fs::create_dir_all(data_root).with_context(|| format!("creating data root {}", data_root.display()))?;
+        Ok(Engine {
+            data_root: data_root.to_owned(),
+            images: ImageStore::open(data_root)?,
+            containers: ContainerStore::open(data_root)?,
+        })
+    }
+
+    /// A name no container has yet, the way moby picks one.
+    fn generate_name(&self, id: &str) -> Result<String, RunError> {
+        let mut rng = rand::rng();
+        for retry in 0..6 {
+            let name = random_name(retry, &mut |n| rng.random_range(0..n));
+            if self.containers.check_name_free(&name).is_ok() {
+                return Ok(name);
+            }
+        }
+        Ok(id[..12].to_owned())
+    }
+
+    // ANCHOR: run
+    /// Create a container from `opts`, run it in the foreground and return its exit code.
+    pub fn run(&self, opts: &RunOptions) -> Result<i32, RunError> {
+        // Everything that can be checked is checked before anything is created.
+        let name = opts.name.as_deref().map(validate_name).transpose().map_err(RunError::engine)?;
+        let user_spec = match opts.user.as_deref() {
+            None | Some("") => None,
+            Some(u) => Some(UserSpec::parse(u).map_err(RunError::engine)?),
+        };
+        let workdir = match opts.workdir.as_deref() {
+            None | Some("") => PathBuf::from("/"),
+            Some(w) if !w.starts_with('/') => {
+                return Err(RunError::engine(format!("the working directory '{w}' is invalid, it needs to be an absolute path")))
+            }
+            Some(w) => PathBuf::from(w),
+        };
+        let image = self.images.resolve(&opts.image).map_err(RunError::engine)?;
+        let defaults = &image.config.config;
+        let command: Vec<String> = match (&opts.command, &defaults.cmd) {
+            (c, _) if !c.is_empty() => c.clone(),
+            (_, Some(cmd)) if !cmd.is_empty() => cmd.clone(),
+            _ => return Err(RunError::engine("No command specified")),
+        };
+        if let Some(n) = &name {
+            self.containers.check_name_free(n).map_err(RunError::engine)?;
+        }
+
+        let mut random = rand::rng();
+        let id = generate_id(|b| random.fill_bytes(b));
+        let name = match name {
+            Some(n) => n,
+            None => self.generate_name(&id)?,
+        };
+        let hostname = opts.hostname.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| id[..12].to_owned());
+        let mut container = Container {
+            id: id.clone(),
+            created: now_rfc3339(),
+            path: command[0].clone(),
+            args: command[1..].to_vec(),
+            config: Config {
+                hostname: hostname.clone(),
+                domainname: String::new(),
+                user: opts.user.clone().unwrap_or_default(),
+                env: opts.env.clone(),
+                cmd: command.clone(),
+                image: opts.image.clone(),
+                working_dir: opts.workdir.clone().unwrap_or_default(),
+            },
+            state: State { status: "created".into(), started_at: ZERO_TIME.into(), finished_at: ZERO_TIME.into(), ..State::default() },
+            image: image.id.clone(),
+            name: format!("/{name}"),
+        };
+        let dir = self.containers.create(&container).map_err(RunError::engine)?;
+        let result = self.start_foreground(&mut container, &dir, &image.rootfs, &defaults.env.clone().unwrap_or_default(), opts, user_spec.as_ref(), &workdir);
+        if opts.auto_remove {
+            self.containers.remove(&id).map_err(RunError::engine)?;
+        }
+        result
+    }
+    // ANCHOR_END: run
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_foreground(
+        &self,
+        container: &mut Container,
+        dir: &Path,
+        image_rootfs: &Path,
+        image_env: &[String],
+        opts: &RunOptions,
+        user_spec: Option<&UserSpec>,
+        workdir: &Path,
+    ) -> Result<i32, RunError> {
+        let fail_start = |container: &mut Container, err: RunError| {
+            container.state.exit_code = err.exit_code;
+            container.state.error = err.message.clone();
+            let _ = self.containers.save(container);
+            err
+        };
+        let rootfs = dir.join("rootfs");
+        let hostname = container.config.hostname.clone();
+        let prepared = self.write_container_files(dir, image_rootfs, &hostname).and_then(|()| {
+            prepare_workdir(&rootfs, workdir).map_err(RunError::engine)?;
+            match user_spec {
+                Some(spec) => resolve_user(&rootfs, spec).map_err(RunError::engine),
+                None => resolve_user(&rootfs, &UserSpec { user: "0".into(), group: None }).map_err(RunError::engine),
+            }
+        });
+        let user = match prepared {
+            Ok(user) => user,
+            Err(e) => return Err(fail_start(container, e)),
+        };
+        let env = container_env(&hostname, image_env, &opts.env, &user.home);
+        let mut rootfs_spec = RootfsSpec::docker_default(&rootfs);
+        for file in ["resolv.conf", "hostname", "hosts"] {
+            rootfs_spec.mounts.push(Mount::bind(dir.join(file), format!("/etc/{file}")));
+        }
+        let spec = LaunchSpec {
+            rootfs: rootfs_spec,
+            process: ProcessSpec {
+                args: container.config.cmd.clone(),
+                env,
+                cwd: workdir.to_owned(),
+                user,
+                capabilities: DEFAULT_CAPABILITIES.to_vec(),
+            },
+            hostname,
+            keep_stdin: opts.interactive,
+        };
+
+        let _blocked = BlockedSignals::block(&forwarded_signals()).map_err(RunError::engine)?;
+        let pid = match launch(&spec).map_err(RunError::engine)? {
+            Launched::Running(pid) => pid,
+            Launched::Failed { pid, failure } => {
+                let _ = ch01_process::wait_for_exit(pid);
+                let message = format!(
+                    "failed to create shim task: OCI runtime create failed: minidocker create failed: unable to start container process: {}: unknown",
+                    failure.message
+                );
+                return Err(fail_start(container, RunError { exit_code: failure.exit_code, message }));
+            }
+        };
+        container.state = State { status: "running".into(), running: true, pid: pid.as_raw(), started_at: now_rfc3339(), finished_at: ZERO_TIME.into(), ..State::default() };
+        self.containers.save(container).map_err(RunError::engine)?;
+        tracing::info!(container = %container.id, pid = pid.as_raw(), "started");
+
+        let status = supervise(pid, Reap::MainChildOnly).map_err(RunError::engine)?;
+        let code = status.code();
+        container.state.status = "exited".into();
+        container.state.running = false;
+        container.state.pid = 0;
+        container.state.exit_code = code;
+        container.state.finished_at = now_rfc3339();
+        self.containers.save(container).map_err(RunError::engine)?;
+        Ok(code)
+    }
+
+    /// The container's own rootfs copy, `/etc/{hostname,hosts,resolv.conf}` and `/.dockerenv`.
+    fn write_container_files(&self, dir: &Path, image_rootfs: &Path, hostname: &str) -> Result<(), RunError> {
+        let io = |what: &str| {
+            let what = what.to_owned();
+            move |e: std::io::Error| RunError::engine(format!("{what}: {e}"))
+        };
+        let rootfs = dir.join("rootfs");
+        copy_tree(image_rootfs, &rootfs).map_err(io(&format!("copying image rootfs to {}", rootfs.display())))?;
+        std::fs::write(dir.join("hostname"), format!("{hostname}\n")).map_err(io("writing hostname"))?;
+        std::fs::write(dir.join("hosts"), HostsFile::default().render()).map_err(io("writing hosts"))?;
+        let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        std::fs::write(dir.join("resolv.conf"), container_resolv_conf(&host_resolv)).map_err(io("writing resolv.conf"))?;
+        std::fs::write(rootfs.join(".dockerenv"), b"").map_err(io("writing /.dockerenv"))?;
+        std::fs::create_dir_all(rootfs.join("etc")).map_err(io("creating /etc"))
+    }
+}

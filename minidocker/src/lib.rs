@@ -1,0 +1,17 @@
+//! # minidocker
+//!
+//! A Docker-compatible container engine assembled from the chapter crates: chapter 1 starts and
+//! supervises the process, chapter 2 gives it namespaces, chapter 3 its root filesystem. This
+//! crate adds what makes it Docker: image references, container ids and names, state on disk,
+//! the environment and the command line with Docker's messages and exit codes.
+
+pub mod atomic;
+pub mod cli;
+pub mod container;
+pub mod engine;
+pub mod env;
+pub mod image_store;
+pub mod names;
+pub mod reference;
+pub mod rootfs_copy;
+pub mod runtime;
