@@ -30,6 +30,10 @@ mod tests {
         write_atomic(&p, b"a long first version").unwrap();
         write_atomic(&p, b"short").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"short");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
     }
 }

@@ -7,11 +7,15 @@ use std::path::PathBuf;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::{Engine, RunOptions, DEFAULT_DATA_ROOT};
+use crate::engine::{DEFAULT_DATA_ROOT, Engine, RunOptions};
 use crate::env::{expand_env_flag, validate_env_flag};
 
 #[derive(Debug, Parser)]
-#[command(name = "minidocker", version, about = "A self-sufficient runtime for containers, built one chapter at a time")]
+#[command(
+    name = "minidocker",
+    version,
+    about = "A self-sufficient runtime for containers, built one chapter at a time"
+)]
 #[command(disable_help_subcommand = true)]
 pub struct Cli {
     /// Root of persistent state (images, containers), laid out like /var/lib/docker
@@ -27,7 +31,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create and run a new container from an image
-    #[command(override_usage = "minidocker run [OPTIONS] IMAGE [COMMAND] [ARG...]", disable_help_flag = true)]
+    #[command(
+        override_usage = "minidocker run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+        disable_help_flag = true
+    )]
     Run(RunArgs),
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidocker import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
@@ -79,7 +86,11 @@ pub struct ImportArgs {
 pub type ExitCode = i32;
 
 fn subcommand_of(args: &[OsString]) -> Option<String> {
-    args.iter().skip(1).filter_map(|a| a.to_str()).find(|a| !a.starts_with('-')).map(str::to_owned)
+    args.iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find(|a| !a.starts_with('-'))
+        .map(str::to_owned)
 }
 
 fn usage_line(cmd: &str) -> String {
@@ -92,7 +103,10 @@ fn usage_line(cmd: &str) -> String {
 
 /// A flag error as docker prints it: the problem, the usage line, where to get help; exit 125.
 fn flag_error(cmd: &str, problem: &str) -> ExitCode {
-    eprintln!("{problem}\n\nUsage:  {}\n\nRun 'minidocker {cmd} --help' for more information", usage_line(cmd));
+    eprintln!(
+        "{problem}\n\nUsage:  {}\n\nRun 'minidocker {cmd} --help' for more information",
+        usage_line(cmd)
+    );
     125
 }
 
@@ -128,7 +142,9 @@ fn report_parse_error(err: &clap::Error, args: &[OsString]) -> ExitCode {
             };
             flag_error(&cmd, &problem)
         }
-        ErrorKind::MissingRequiredArgument | ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ErrorKind::MissingRequiredArgument
+        | ErrorKind::MissingSubcommand
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             if !cmd.is_empty() =>
         {
             eprintln!(
@@ -158,13 +174,19 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
 }
 
 fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// `minidocker: <message>` + docker's trailer, for daemon-side errors of `run`.
 fn run_error(message: &str, code: ExitCode) -> ExitCode {
-    eprintln!("minidocker: Error response from daemon: {message}\n\nRun 'minidocker run --help' for more information");
+    eprintln!(
+        "minidocker: Error response from daemon: {message}\n\nRun 'minidocker run --help' for more information"
+    );
     code
 }
 
@@ -205,12 +227,19 @@ fn import_command(data_root: &std::path::Path, args: ImportArgs) -> ExitCode {
     let result = (|| -> anyhow::Result<String> {
         use anyhow::Context;
         let engine = Engine::open(data_root)?;
-        let comment = args.message.clone().unwrap_or_else(|| format!("Imported from {}", args.file));
+        let comment = args
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("Imported from {}", args.file));
         let id = if args.file == "-" {
-            engine.images.import(std::io::stdin().lock(), args.reference.as_deref(), &comment)?
+            engine
+                .images
+                .import(std::io::stdin().lock(), args.reference.as_deref(), &comment)?
         } else {
             let file = std::fs::File::open(&args.file).with_context(|| format!("open {}", args.file))?;
-            engine.images.import(std::io::BufReader::new(file), args.reference.as_deref(), &comment)?
+            engine
+                .images
+                .import(std::io::BufReader::new(file), args.reference.as_deref(), &comment)?
         };
         Ok(id)
     })();

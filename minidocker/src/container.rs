@@ -24,7 +24,10 @@ pub enum ContainerError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ContainerError + '_ {
-    move |source| ContainerError::Io { path: path.to_owned(), source }
+    move |source| ContainerError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// What the container runs (`Config` in `docker inspect`).
@@ -142,7 +145,10 @@ impl ContainerStore {
     pub fn check_name_free(&self, name: &str) -> Result<(), ContainerError> {
         let wanted = format!("/{name}");
         match self.list()?.into_iter().find(|c| c.name == wanted) {
-            Some(c) => Err(ContainerError::NameInUse { name: name.to_owned(), id: c.id }),
+            Some(c) => Err(ContainerError::NameInUse {
+                name: name.to_owned(),
+                id: c.id,
+            }),
             None => Ok(()),
         }
     }
@@ -187,7 +193,10 @@ mod tests {
         assert_eq!(validate_name("/web").unwrap(), "web");
         for bad in ["", "a", "-web", "bad name", "_x", "a/b"] {
             let err = validate_name(bad).unwrap_err().to_string();
-            assert_eq!(err, format!("Invalid container name ({bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"));
+            assert_eq!(
+                err,
+                format!("Invalid container name ({bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            );
         }
     }
 
@@ -207,7 +216,10 @@ mod tests {
         };
         store.create(&c).unwrap();
         let err = store.check_name_free("web").unwrap_err().to_string();
-        assert!(err.starts_with("Conflict. The container name \"/web\" is already in use by container \"abab"), "{err}");
+        assert!(
+            err.starts_with("Conflict. The container name \"/web\" is already in use by container \"abab"),
+            "{err}"
+        );
         store.check_name_free("db").unwrap();
         store.remove(&c.id).unwrap();
         store.check_name_free("web").unwrap();

@@ -5,19 +5,21 @@
 
 use std::path::{Path, PathBuf};
 
-use ch01_process::{forwarded_signals, supervise, BlockedSignals, Reap};
+use ch01_process::{BlockedSignals, Reap, forwarded_signals, supervise};
 use ch03_rootfs::capabilities::DEFAULT_CAPABILITIES;
-use ch03_rootfs::etc_files::{container_resolv_conf, HostsFile};
+use ch03_rootfs::etc_files::{HostsFile, container_resolv_conf};
 use ch03_rootfs::process::prepare_workdir;
-use ch03_rootfs::{resolve_user, Mount, ProcessSpec, RootfsSpec, UserSpec};
+use ch03_rootfs::{Mount, ProcessSpec, RootfsSpec, UserSpec, resolve_user};
 use rand::{Rng, RngCore};
 
-use crate::container::{generate_id, now_rfc3339, validate_name, Config, Container, ContainerStore, State, ZERO_TIME};
+use crate::container::{
+    Config, Container, ContainerStore, State, ZERO_TIME, generate_id, now_rfc3339, validate_name,
+};
 use crate::env::container_env;
 use crate::image_store::ImageStore;
 use crate::names::random_name;
 use crate::rootfs_copy::copy_tree;
-use crate::runtime::{launch, LaunchSpec, Launched};
+use crate::runtime::{LaunchSpec, Launched, launch};
 
 /// The default data root, laid out like `/var/lib/docker`.
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/minidocker";
@@ -48,7 +50,10 @@ pub struct RunError {
 
 impl RunError {
     fn engine(message: impl std::fmt::Display) -> Self {
-        RunError { exit_code: 125, message: message.to_string() }
+        RunError {
+            exit_code: 125,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -63,7 +68,8 @@ pub struct Engine {
 impl Engine {
     pub fn open(data_root: &Path) -> anyhow::Result<Engine> {
         use anyhow::Context;
-        std::fs::create_dir_all(data_root).with_context(|| format!("creating data root {}", data_root.display()))?;
+        std::fs::create_dir_all(data_root)
+            .with_context(|| format!("creating data root {}", data_root.display()))?;
         Ok(Engine {
             data_root: data_root.to_owned(),
             images: ImageStore::open(data_root)?,
@@ -87,7 +93,12 @@ impl Engine {
     /// Create a container from `opts`, run it in the foreground and return its exit code.
     pub fn run(&self, opts: &RunOptions) -> Result<i32, RunError> {
         // Everything that can be checked is checked before anything is created.
-        let name = opts.name.as_deref().map(validate_name).transpose().map_err(RunError::engine)?;
+        let name = opts
+            .name
+            .as_deref()
+            .map(validate_name)
+            .transpose()
+            .map_err(RunError::engine)?;
         let user_spec = match opts.user.as_deref() {
             None | Some("") => None,
             Some(u) => Some(UserSpec::parse(u).map_err(RunError::engine)?),
@@ -95,7 +106,9 @@ impl Engine {
         let workdir = match opts.workdir.as_deref() {
             None | Some("") => PathBuf::from("/"),
             Some(w) if !w.starts_with('/') => {
-                return Err(RunError::engine(format!("the working directory '{w}' is invalid, it needs to be an absolute path")))
+                return Err(RunError::engine(format!(
+                    "the working directory '{w}' is invalid, it needs to be an absolute path"
+                )));
             }
             Some(w) => PathBuf::from(w),
         };
@@ -116,7 +129,11 @@ impl Engine {
             Some(n) => n,
             None => self.generate_name(&id)?,
         };
-        let hostname = opts.hostname.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| id[..12].to_owned());
+        let hostname = opts
+            .hostname
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| id[..12].to_owned());
         let mut container = Container {
             id: id.clone(),
             created: now_rfc3339(),
@@ -131,12 +148,25 @@ impl Engine {
                 image: opts.image.clone(),
                 working_dir: opts.workdir.clone().unwrap_or_default(),
             },
-            state: State { status: "created".into(), started_at: ZERO_TIME.into(), finished_at: ZERO_TIME.into(), ..State::default() },
+            state: State {
+                status: "created".into(),
+                started_at: ZERO_TIME.into(),
+                finished_at: ZERO_TIME.into(),
+                ..State::default()
+            },
             image: image.id.clone(),
             name: format!("/{name}"),
         };
         let dir = self.containers.create(&container).map_err(RunError::engine)?;
-        let result = self.start_foreground(&mut container, &dir, &image.rootfs, &defaults.env.clone().unwrap_or_default(), opts, user_spec.as_ref(), &workdir);
+        let result = self.start_foreground(
+            &mut container,
+            &dir,
+            &image.rootfs,
+            &defaults.env.clone().unwrap_or_default(),
+            opts,
+            user_spec.as_ref(),
+            &workdir,
+        );
         if opts.auto_remove {
             self.containers.remove(&id).map_err(RunError::engine)?;
         }
@@ -163,13 +193,22 @@ impl Engine {
         };
         let rootfs = dir.join("rootfs");
         let hostname = container.config.hostname.clone();
-        let prepared = self.write_container_files(dir, image_rootfs, &hostname).and_then(|()| {
-            prepare_workdir(&rootfs, workdir).map_err(RunError::engine)?;
-            match user_spec {
-                Some(spec) => resolve_user(&rootfs, spec).map_err(RunError::engine),
-                None => resolve_user(&rootfs, &UserSpec { user: "0".into(), group: None }).map_err(RunError::engine),
-            }
-        });
+        let prepared = self
+            .write_container_files(dir, image_rootfs, &hostname)
+            .and_then(|()| {
+                prepare_workdir(&rootfs, workdir).map_err(RunError::engine)?;
+                match user_spec {
+                    Some(spec) => resolve_user(&rootfs, spec).map_err(RunError::engine),
+                    None => resolve_user(
+                        &rootfs,
+                        &UserSpec {
+                            user: "0".into(),
+                            group: None,
+                        },
+                    )
+                    .map_err(RunError::engine),
+                }
+            });
         let user = match prepared {
             Ok(user) => user,
             Err(e) => return Err(fail_start(container, e)),
@@ -177,7 +216,9 @@ impl Engine {
         let env = container_env(&hostname, image_env, &opts.env, &user.home);
         let mut rootfs_spec = RootfsSpec::docker_default(&rootfs);
         for file in ["resolv.conf", "hostname", "hosts"] {
-            rootfs_spec.mounts.push(Mount::bind(dir.join(file), format!("/etc/{file}")));
+            rootfs_spec
+                .mounts
+                .push(Mount::bind(dir.join(file), format!("/etc/{file}")));
         }
         let spec = LaunchSpec {
             rootfs: rootfs_spec,
@@ -201,10 +242,23 @@ impl Engine {
                     "failed to create shim task: OCI runtime create failed: minidocker create failed: unable to start container process: {}: unknown",
                     failure.message
                 );
-                return Err(fail_start(container, RunError { exit_code: failure.exit_code, message }));
+                return Err(fail_start(
+                    container,
+                    RunError {
+                        exit_code: failure.exit_code,
+                        message,
+                    },
+                ));
             }
         };
-        container.state = State { status: "running".into(), running: true, pid: pid.as_raw(), started_at: now_rfc3339(), finished_at: ZERO_TIME.into(), ..State::default() };
+        container.state = State {
+            status: "running".into(),
+            running: true,
+            pid: pid.as_raw(),
+            started_at: now_rfc3339(),
+            finished_at: ZERO_TIME.into(),
+            ..State::default()
+        };
         self.containers.save(container).map_err(RunError::engine)?;
         tracing::info!(container = %container.id, pid = pid.as_raw(), "started");
 
@@ -226,11 +280,13 @@ impl Engine {
             move |e: std::io::Error| RunError::engine(format!("{what}: {e}"))
         };
         let rootfs = dir.join("rootfs");
-        copy_tree(image_rootfs, &rootfs).map_err(io(&format!("copying image rootfs to {}", rootfs.display())))?;
+        copy_tree(image_rootfs, &rootfs)
+            .map_err(io(&format!("copying image rootfs to {}", rootfs.display())))?;
         std::fs::write(dir.join("hostname"), format!("{hostname}\n")).map_err(io("writing hostname"))?;
         std::fs::write(dir.join("hosts"), HostsFile::default().render()).map_err(io("writing hosts"))?;
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        std::fs::write(dir.join("resolv.conf"), container_resolv_conf(&host_resolv)).map_err(io("writing resolv.conf"))?;
+        std::fs::write(dir.join("resolv.conf"), container_resolv_conf(&host_resolv))
+            .map_err(io("writing resolv.conf"))?;
         std::fs::write(rootfs.join(".dockerenv"), b"").map_err(io("writing /.dockerenv"))?;
         std::fs::create_dir_all(rootfs.join("etc")).map_err(io("creating /etc"))
     }

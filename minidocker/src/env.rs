@@ -5,7 +5,9 @@ use ch03_rootfs::process::DEFAULT_PATH;
 /// Docker's `-e` check: a variable needs a name (`=bar` and `` are refused).
 pub fn validate_env_flag(value: &str) -> Result<(), String> {
     if value.is_empty() || value.starts_with('=') {
-        return Err(format!("invalid argument \"{value}\" for \"-e, --env\" flag: invalid environment variable: {value}"));
+        return Err(format!(
+            "invalid argument \"{value}\" for \"-e, --env\" flag: invalid environment variable: {value}"
+        ));
     }
     Ok(())
 }
@@ -54,18 +56,34 @@ mod tests {
     #[test]
     fn dockers_order() {
         let env = container_env("abc", &[], &["FOO=bar".into()], "/root");
-        assert_eq!(env, vec![format!("PATH={DEFAULT_PATH}"), "HOSTNAME=abc".into(), "FOO=bar".into(), "HOME=/root".into()]);
+        assert_eq!(
+            env,
+            vec![
+                format!("PATH={DEFAULT_PATH}"),
+                "HOSTNAME=abc".into(),
+                "FOO=bar".into(),
+                "HOME=/root".into()
+            ]
+        );
     }
 
     #[test]
     fn later_values_replace_in_place() {
-        let env = container_env("h", &["PATH=/bin".into()], &["PATH=/x".into(), "HOME=/h".into(), "A=B=C".into()], "/root");
+        let env = container_env(
+            "h",
+            &["PATH=/bin".into()],
+            &["PATH=/x".into(), "HOME=/h".into(), "A=B=C".into()],
+            "/root",
+        );
         assert_eq!(env, vec!["PATH=/x", "HOSTNAME=h", "HOME=/h", "A=B=C"]);
     }
 
     #[test]
     fn flag_validation_and_expansion() {
-        assert_eq!(validate_env_flag("=bar").unwrap_err(), "invalid argument \"=bar\" for \"-e, --env\" flag: invalid environment variable: =bar");
+        assert_eq!(
+            validate_env_flag("=bar").unwrap_err(),
+            "invalid argument \"=bar\" for \"-e, --env\" flag: invalid environment variable: =bar"
+        );
         assert!(validate_env_flag("").is_err());
         assert!(validate_env_flag("A=").is_ok());
         let lookup = |k: &str| (k == "SET").then(|| "v".to_owned());

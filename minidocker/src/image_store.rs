@@ -39,7 +39,10 @@ pub enum ImageError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ImageError + '_ {
-    move |source| ImageError::Io { path: path.to_owned(), source }
+    move |source| ImageError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The part of Docker's image config a container starts from.
@@ -100,7 +103,9 @@ impl ImageStore {
     fn repositories(&self) -> Result<BTreeMap<String, String>, ImageError> {
         let path = self.repositories_path();
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| ImageError::Corrupt { path, source }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|source| ImageError::Corrupt { path, source })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
             Err(e) => Err(io_err(&path)(e)),
         }
@@ -138,8 +143,15 @@ impl ImageStore {
         let dir = self.image_dir(id);
         let config_path = dir.join("config.json");
         let bytes = std::fs::read(&config_path).map_err(io_err(&config_path))?;
-        let config = serde_json::from_slice(&bytes).map_err(|source| ImageError::Corrupt { path: config_path, source })?;
-        Ok(Image { id: id.to_owned(), config, rootfs: dir.join("rootfs") })
+        let config = serde_json::from_slice(&bytes).map_err(|source| ImageError::Corrupt {
+            path: config_path,
+            source,
+        })?;
+        Ok(Image {
+            id: id.to_owned(),
+            config,
+            rootfs: dir.join("rootfs"),
+        })
     }
 
     /// Unpack a flat rootfs tar as a new image, tag it, and return its id (`docker import`).
@@ -148,15 +160,22 @@ impl ImageStore {
     /// so a failed import leaves nothing behind.
     pub fn import(&self, tar: impl Read, tag: Option<&str>, comment: &str) -> Result<String, ImageError> {
         let reference = tag.map(Reference::parse_normalized).transpose()?;
-        let staging = tempfile::Builder::new().prefix("import-").tempdir_in(&self.root).map_err(io_err(&self.root))?;
+        let staging = tempfile::Builder::new()
+            .prefix("import-")
+            .tempdir_in(&self.root)
+            .map_err(io_err(&self.root))?;
         let rootfs = staging.path().join("rootfs");
         std::fs::create_dir(&rootfs).map_err(io_err(&rootfs))?;
-        let mut hashing = HashingReader { inner: tar, hasher: Sha256::new() };
+        let mut hashing = HashingReader {
+            inner: tar,
+            hasher: Sha256::new(),
+        };
         let mut archive = tar::Archive::new(&mut hashing);
         archive.set_preserve_permissions(true);
         archive.set_preserve_ownerships(true);
-        archive.set_unpack_xattrs(true);
-        archive.unpack(&rootfs).map_err(|e| ImageError::Import(e.to_string()))?;
+        archive
+            .unpack(&rootfs)
+            .map_err(|e| ImageError::Import(e.to_string()))?;
         std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| ImageError::Import(e.to_string()))?;
         let diff_id = format!("sha256:{}", hex::encode(hashing.hasher.finalize()));
 
@@ -166,7 +185,10 @@ impl ImageStore {
             os: "linux".into(),
             created,
             config: ContainerDefaults::default(),
-            rootfs: RootFs { kind: "layers".into(), diff_ids: vec![diff_id] },
+            rootfs: RootFs {
+                kind: "layers".into(),
+                diff_ids: vec![diff_id],
+            },
         };
         let config_json = serde_json::to_vec(&config).map_err(|e| ImageError::Import(e.to_string()))?;
         let id = format!("sha256:{}", hex::encode(Sha256::digest(&config_json)));
@@ -194,6 +216,18 @@ impl ImageStore {
     }
 }
 
+/// An error and its causes on one line (the tar crate puts the useful part in the source).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Hashes everything read through it (the diff id of an imported tar).
 struct HashingReader<R> {
     inner: R,
@@ -214,7 +248,19 @@ mod tests {
 
     fn tiny_tar() -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_mode(0o755);
+        dir.set_uid(0);
+        dir.set_gid(0);
+        dir.set_mtime(0);
+        dir.set_size(0);
+        dir.set_cksum();
+        b.append_data(&mut dir, "etc/", std::io::empty()).unwrap();
         let mut h = tar::Header::new_gnu();
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
         h.set_size(6);
         h.set_mode(0o644);
         h.set_cksum();
@@ -230,7 +276,10 @@ mod tests {
         assert!(id.starts_with("sha256:") && id.len() == 71);
         let by_name = store.resolve("busybox").unwrap();
         assert_eq!(by_name.id, id);
-        assert_eq!(std::fs::read_to_string(by_name.rootfs.join("etc/motd")).unwrap(), "hello\n");
+        assert_eq!(
+            std::fs::read_to_string(by_name.rootfs.join("etc/motd")).unwrap(),
+            "hello\n"
+        );
         assert_eq!(store.resolve("docker.io/library/busybox:latest").unwrap().id, id);
         assert_eq!(store.resolve(&id[7..19]).unwrap().id, id);
         let expected_diff = format!("sha256:{}", hex::encode(Sha256::digest(tiny_tar())));
@@ -241,8 +290,14 @@ mod tests {
     fn unknown_images_are_named_in_the_error() {
         let dir = tempfile::tempdir().unwrap();
         let store = ImageStore::open(dir.path()).unwrap();
-        assert_eq!(store.resolve("nosuch").unwrap_err().to_string(), "No such image: nosuch:latest");
-        assert_eq!(store.resolve("Bad").unwrap_err().to_string(), "invalid reference format: repository name must be lowercase");
+        assert_eq!(
+            store.resolve("nosuch").unwrap_err().to_string(),
+            "No such image: nosuch:latest"
+        );
+        assert_eq!(
+            store.resolve("Bad").unwrap_err().to_string(),
+            "invalid reference format: repository name must be lowercase"
+        );
     }
 
     #[test]
@@ -252,7 +307,9 @@ mod tests {
         let mut bad = tiny_tar();
         bad.truncate(700); // header fine, then truncated data
         assert!(store.import(&bad[..], Some("broken"), "test").is_err());
-        let left: Vec<_> = std::fs::read_dir(dir.path().join("image/rootfs")).unwrap().collect();
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("image/rootfs"))
+            .unwrap()
+            .collect();
         assert!(left.is_empty(), "staging removed: {left:?}");
         assert!(store.resolve("broken").is_err());
     }

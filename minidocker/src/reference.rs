@@ -50,7 +50,10 @@ impl Reference {
     /// The short form people type and Docker prints: `busybox`, `localhost:5000/app`.
     pub fn familiar_name(&self) -> String {
         if self.domain == DEFAULT_DOMAIN {
-            self.path.strip_prefix(OFFICIAL_REPO_PREFIX).unwrap_or(&self.path).to_owned()
+            self.path
+                .strip_prefix(OFFICIAL_REPO_PREFIX)
+                .unwrap_or(&self.path)
+                .to_owned()
         } else {
             self.name()
         }
@@ -117,19 +120,32 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
     if domain.len() + 1 + path.len() > NAME_TOTAL_LENGTH_MAX {
         return Err(ReferenceError::NameTooLong);
     }
-    Ok(Reference { domain, path, tag: tag.map(str::to_owned), digest })
+    Ok(Reference {
+        domain,
+        path,
+        tag: tag.map(str::to_owned),
+        digest,
+    })
 }
 
 // ANCHOR: split_domain
 /// `busybox` → (`docker.io`, `library/busybox`); `localhost:5000/app` → (`localhost:5000`, `app`).
 fn split_domain(name: &str) -> (String, String) {
     let (domain, path) = match name.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) => {
+        Some((first, rest))
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+        {
             (first.to_owned(), rest.to_owned())
         }
         _ => (DEFAULT_DOMAIN.to_owned(), name.to_owned()),
     };
-    let domain = if domain == LEGACY_DEFAULT_DOMAIN { DEFAULT_DOMAIN.to_owned() } else { domain };
+    let domain = if domain == LEGACY_DEFAULT_DOMAIN {
+        DEFAULT_DOMAIN.to_owned()
+    } else {
+        domain
+    };
     if domain == DEFAULT_DOMAIN && !path.contains('/') {
         return (domain, format!("{OFFICIAL_REPO_PREFIX}{path}"));
     }
@@ -192,7 +208,12 @@ fn is_tag(t: &str) -> bool {
 
 fn is_digest(d: &str) -> bool {
     match d.split_once(':') {
-        Some(("sha256", hex)) => hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+        Some(("sha256", hex)) => {
+            hex.len() == 64
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        }
         _ => false,
     }
 }
@@ -211,12 +232,21 @@ mod tests {
         assert_eq!(norm("busybox"), "docker.io/library/busybox:latest");
         assert_eq!(norm("busybox:1.36"), "docker.io/library/busybox:1.36");
         assert_eq!(norm("team/app"), "docker.io/team/app:latest");
-        assert_eq!(norm("index.docker.io/library/busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(
+            norm("index.docker.io/library/busybox"),
+            "docker.io/library/busybox:latest"
+        );
         assert_eq!(norm("localhost:5000/app:v1"), "localhost:5000/app:v1");
         assert_eq!(norm("localhost/app"), "localhost/app:latest");
-        assert_eq!(norm("registry.example.com/a/b/c"), "registry.example.com/a/b/c:latest");
+        assert_eq!(
+            norm("registry.example.com/a/b/c"),
+            "registry.example.com/a/b/c:latest"
+        );
         let d = format!("sha256:{}", "a".repeat(64));
-        assert_eq!(norm(&format!("busybox@{d}")), format!("docker.io/library/busybox@{d}"));
+        assert_eq!(
+            norm(&format!("busybox@{d}")),
+            format!("docker.io/library/busybox@{d}")
+        );
     }
 
     #[test]
@@ -229,9 +259,28 @@ mod tests {
 
     #[test]
     fn rejects_what_docker_rejects() {
-        assert_eq!(Reference::parse_normalized("BusyBox").unwrap_err(), ReferenceError::Uppercase);
-        for bad in ["", ":latest", "busybox:", "a//b", "-a", "a-", "a@sha256:xyz", "busy box", "a:b:c", "a/b:", "a..b", "a:-tag"] {
-            assert!(Reference::parse_normalized(bad).is_err(), "{bad:?} should be invalid");
+        assert_eq!(
+            Reference::parse_normalized("BusyBox").unwrap_err(),
+            ReferenceError::Uppercase
+        );
+        for bad in [
+            "",
+            ":latest",
+            "busybox:",
+            "a//b",
+            "-a",
+            "a-",
+            "a@sha256:xyz",
+            "busy box",
+            "a:b:c",
+            "a/b:",
+            "a..b",
+            "a:-tag",
+        ] {
+            assert!(
+                Reference::parse_normalized(bad).is_err(),
+                "{bad:?} should be invalid"
+            );
         }
     }
 

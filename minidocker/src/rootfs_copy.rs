@@ -4,7 +4,7 @@
 //! some 400 symlinks: a few milliseconds). Chapter 4 replaces this with an overlay mount that
 //! copies nothing until a file is written.
 
-use std::os::unix::fs::{lchown, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown};
 use std::path::Path;
 
 /// Copy `src` to `dst` (which must not exist): files, directories, symlinks, device nodes,
@@ -46,13 +46,23 @@ mod tests {
         let src = tempfile::tempdir().unwrap();
         std::fs::create_dir(src.path().join("bin")).unwrap();
         std::fs::write(src.path().join("bin/tool"), b"#!/bin/sh\n").unwrap();
-        std::fs::set_permissions(src.path().join("bin/tool"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(
+            src.path().join("bin/tool"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
         std::os::unix::fs::symlink("tool", src.path().join("bin/alias")).unwrap();
         let dst = tempfile::tempdir().unwrap();
         let target = dst.path().join("copy");
         copy_tree(src.path(), &target).unwrap();
         assert_eq!(std::fs::read(target.join("bin/tool")).unwrap(), b"#!/bin/sh\n");
-        assert_eq!(std::fs::metadata(target.join("bin/tool")).unwrap().mode() & 0o7777, 0o755);
-        assert_eq!(std::fs::read_link(target.join("bin/alias")).unwrap(), Path::new("tool"));
+        assert_eq!(
+            std::fs::metadata(target.join("bin/tool")).unwrap().mode() & 0o7777,
+            0o755
+        );
+        assert_eq!(
+            std::fs::read_link(target.join("bin/alias")).unwrap(),
+            Path::new("tool")
+        );
     }
 }

@@ -16,14 +16,20 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use ch01_process::{reset_in_child, spawn_cloned};
-use ch02_namespaces::{clone_flags, set_hostname, Namespace};
-use ch03_rootfs::{exec_process, prepare_rootfs, ExecFailure, LinuxSyscall, ProcessSpec, RootfsSpec};
+use ch02_namespaces::{Namespace, clone_flags, set_hostname};
+use ch03_rootfs::{ExecFailure, LinuxSyscall, ProcessSpec, RootfsSpec, exec_process, prepare_rootfs};
 use nix::unistd::Pid;
 
 /// The namespaces a Step 1 container gets: all but the user namespace (it runs as real root,
 /// like Docker without userns-remap). Its network namespace has only `lo` until chapter 7.
-pub const CONTAINER_NAMESPACES: [Namespace; 6] =
-    [Namespace::Mount, Namespace::Uts, Namespace::Ipc, Namespace::Pid, Namespace::Net, Namespace::Cgroup];
+pub const CONTAINER_NAMESPACES: [Namespace; 6] = [
+    Namespace::Mount,
+    Namespace::Uts,
+    Namespace::Ipc,
+    Namespace::Pid,
+    Namespace::Net,
+    Namespace::Cgroup,
+];
 
 /// Everything needed to start a container's init.
 #[derive(Debug, Clone)]
@@ -67,7 +73,10 @@ fn container_init(spec: &LaunchSpec, error_pipe: RawFd) -> isize {
 }
 
 fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFailure> {
-    let init_error = |e: &dyn std::fmt::Display| ExecFailure { exit_code: 125, message: format!("error during container init: {e}") };
+    let init_error = |e: &dyn std::fmt::Display| ExecFailure {
+        exit_code: 125,
+        message: format!("error during container init: {e}"),
+    };
     reset_in_child().map_err(|e| init_error(&e))?;
     nix::unistd::setsid().map_err(|e| init_error(&e))?;
     // If minidocker dies, its container dies with it (shims that outlive us come in chapter 8).
@@ -90,7 +99,9 @@ pub fn launch(spec: &LaunchSpec) -> Result<Launched, LaunchError> {
     let (read_end, write_end): (OwnedFd, OwnedFd) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(LaunchError::Pipe)?;
     let write_fd = write_end.as_raw_fd();
-    let pid = spawn_cloned(clone_flags(&CONTAINER_NAMESPACES), || container_init(spec, write_fd))?;
+    let pid = spawn_cloned(clone_flags(&CONTAINER_NAMESPACES), || {
+        container_init(spec, write_fd)
+    })?;
     drop(write_end); // now only the child holds it: EOF means execve(2) succeeded
     let mut report = Vec::new();
     let mut reader = std::fs::File::from(read_end);
@@ -100,7 +111,10 @@ pub fn launch(spec: &LaunchSpec) -> Result<Launched, LaunchError> {
     }
     let text = String::from_utf8_lossy(&report);
     let (code, message) = text.split_once('\n').unwrap_or(("125", &text));
-    let failure = ExecFailure { exit_code: code.parse().unwrap_or(125), message: message.to_owned() };
+    let failure = ExecFailure {
+        exit_code: code.parse().unwrap_or(125),
+        message: message.to_owned(),
+    };
     Ok(Launched::Failed { pid, failure })
 }
 // ANCHOR_END: launch

@@ -31,7 +31,10 @@ pub const DEFAULT_CAPABILITIES: [Capability; 14] = [
 // ANCHOR_END: default_caps
 
 fn caps_error(op: &'static str) -> impl Fn(caps::errors::CapsError) -> RootfsError {
-    move |e| RootfsError::Capabilities { op, message: e.to_string() }
+    move |e| RootfsError::Capabilities {
+        op,
+        message: e.to_string(),
+    }
 }
 
 // ANCHOR: drop_bounding
@@ -66,8 +69,16 @@ mod tests {
 
     #[test]
     fn the_default_set_cannot_mount_or_load_modules() {
-        for dangerous in [Capability::CAP_SYS_ADMIN, Capability::CAP_SYS_MODULE, Capability::CAP_SYS_TIME, Capability::CAP_NET_ADMIN] {
-            assert!(!DEFAULT_CAPABILITIES.contains(&dangerous), "{dangerous} must not be a default");
+        for dangerous in [
+            Capability::CAP_SYS_ADMIN,
+            Capability::CAP_SYS_MODULE,
+            Capability::CAP_SYS_TIME,
+            Capability::CAP_NET_ADMIN,
+        ] {
+            assert!(
+                !DEFAULT_CAPABILITIES.contains(&dangerous),
+                "{dangerous} must not be a default"
+            );
         }
         let unique: CapsHashSet = DEFAULT_CAPABILITIES.iter().copied().collect();
         assert_eq!(unique.len(), DEFAULT_CAPABILITIES.len());

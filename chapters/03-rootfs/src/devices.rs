@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
+use crate::RootfsError;
 use crate::secure_join::secure_join;
 use crate::syscall::Syscall;
-use crate::RootfsError;
 
 /// A character device node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,12 +22,42 @@ pub struct Device {
 // ANCHOR: default_devices
 /// The nodes runc and Docker create (see `Documentation/admin-guide/devices.txt`).
 pub const DEFAULT_DEVICES: [Device; 6] = [
-    Device { path: "/dev/null", major: 1, minor: 3, mode: 0o666 },
-    Device { path: "/dev/zero", major: 1, minor: 5, mode: 0o666 },
-    Device { path: "/dev/full", major: 1, minor: 7, mode: 0o666 },
-    Device { path: "/dev/random", major: 1, minor: 8, mode: 0o666 },
-    Device { path: "/dev/urandom", major: 1, minor: 9, mode: 0o666 },
-    Device { path: "/dev/tty", major: 5, minor: 0, mode: 0o666 },
+    Device {
+        path: "/dev/null",
+        major: 1,
+        minor: 3,
+        mode: 0o666,
+    },
+    Device {
+        path: "/dev/zero",
+        major: 1,
+        minor: 5,
+        mode: 0o666,
+    },
+    Device {
+        path: "/dev/full",
+        major: 1,
+        minor: 7,
+        mode: 0o666,
+    },
+    Device {
+        path: "/dev/random",
+        major: 1,
+        minor: 8,
+        mode: 0o666,
+    },
+    Device {
+        path: "/dev/urandom",
+        major: 1,
+        minor: 9,
+        mode: 0o666,
+    },
+    Device {
+        path: "/dev/tty",
+        major: 5,
+        minor: 0,
+        mode: 0o666,
+    },
 ];
 
 /// Symlinks into `/proc/self` and devpts: `(link, target)`.
@@ -63,8 +93,16 @@ mod tests {
         let sys = RecordingSyscall::new();
         create_default_devices(&sys, Path::new("/r")).unwrap();
         let calls = sys.calls();
-        assert!(calls.contains(&Call::MknodChar { path: "/r/dev/null".into(), major: 1, minor: 3, mode: 0o666 }));
-        assert!(calls.contains(&Call::Symlink { target: "pts/ptmx".into(), link: "/r/dev/ptmx".into() }));
+        assert!(calls.contains(&Call::MknodChar {
+            path: "/r/dev/null".into(),
+            major: 1,
+            minor: 3,
+            mode: 0o666
+        }));
+        assert!(calls.contains(&Call::Symlink {
+            target: "pts/ptmx".into(),
+            link: "/r/dev/ptmx".into()
+        }));
         assert_eq!(calls.len(), DEFAULT_DEVICES.len() + DEFAULT_LINKS.len());
     }
 }

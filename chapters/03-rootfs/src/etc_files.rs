@@ -78,7 +78,9 @@ mod tests {
 
     #[test]
     fn hosts_has_localhost_and_the_extra_entries() {
-        let hosts = HostsFile { entries: vec![("172.17.0.2".parse().unwrap(), vec!["abc123".into()])] };
+        let hosts = HostsFile {
+            entries: vec![("172.17.0.2".parse().unwrap(), vec!["abc123".into()])],
+        };
         let text = hosts.render();
         assert!(text.starts_with("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"));
         assert!(text.ends_with("ff02::2\tip6-allrouters\n172.17.0.2\tabc123\n"));
@@ -87,7 +89,10 @@ mod tests {
     #[test]
     fn loopback_nameservers_are_dropped_and_replaced() {
         let out = container_resolv_conf("# managed\nnameserver 127.0.0.53\noptions edns0\nsearch lan\n");
-        assert_eq!(out, "# managed\noptions edns0\nsearch lan\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        assert_eq!(
+            out,
+            "# managed\noptions edns0\nsearch lan\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub mod user;
 
 pub use error::RootfsError;
 pub use mounts::Mount;
-pub use process::{exec_process, ExecFailure, ProcessSpec};
-pub use rootfs::{prepare_rootfs, RootfsSpec};
+pub use process::{ExecFailure, ProcessSpec, exec_process};
+pub use rootfs::{RootfsSpec, prepare_rootfs};
 pub use syscall::{LinuxSyscall, RecordingSyscall, Syscall};
-pub use user::{resolve_user, ResolvedUser, UserSpec};
+pub use user::{ResolvedUser, UserSpec, resolve_user};

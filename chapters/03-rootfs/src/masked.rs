@@ -10,8 +10,8 @@ use std::path::Path;
 
 use nix::mount::MsFlags;
 
-use crate::syscall::{FileKind, Syscall};
 use crate::RootfsError;
+use crate::syscall::{FileKind, Syscall};
 
 // ANCHOR: masked_paths
 /// Docker's default masked paths (moby `oci/defaults.go`).
@@ -45,16 +45,14 @@ pub const READONLY_PATHS: [&str; 5] = [
 pub fn mask_path(sys: &dyn Syscall, path: &Path) -> Result<(), RootfsError> {
     match sys.file_kind(path) {
         None => Ok(()),
-        Some(FileKind::Directory) => {
-            sys.mount(Some(Path::new("tmpfs")), path, Some("tmpfs"), MsFlags::MS_RDONLY, None)
-        }
-        Some(FileKind::Other) => sys.mount(
-            Some(Path::new("/dev/null")),
+        Some(FileKind::Directory) => sys.mount(
+            Some(Path::new("tmpfs")),
             path,
-            None,
-            MsFlags::MS_BIND,
+            Some("tmpfs"),
+            MsFlags::MS_RDONLY,
             None,
         ),
+        Some(FileKind::Other) => sys.mount(Some(Path::new("/dev/null")), path, None, MsFlags::MS_BIND, None),
     }
 }
 
@@ -101,7 +99,14 @@ mod tests {
         let mounts = sys.mounts();
         assert_eq!(mounts.len(), 2, "absent paths are skipped: {mounts:?}");
         assert_eq!(mounts[0], (PathBuf::from("/proc/kcore"), None, MsFlags::MS_BIND));
-        assert_eq!(mounts[1], (PathBuf::from("/proc/scsi"), Some("tmpfs".into()), MsFlags::MS_RDONLY));
+        assert_eq!(
+            mounts[1],
+            (
+                PathBuf::from("/proc/scsi"),
+                Some("tmpfs".into()),
+                MsFlags::MS_RDONLY
+            )
+        );
     }
 
     #[test]
@@ -111,6 +116,10 @@ mod tests {
         let mounts = sys.mounts();
         assert_eq!(mounts.len(), 2);
         assert!(!mounts[0].2.contains(MsFlags::MS_RDONLY));
-        assert!(mounts[1].2.contains(MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_BIND));
+        assert!(
+            mounts[1]
+                .2
+                .contains(MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_BIND)
+        );
     }
 }

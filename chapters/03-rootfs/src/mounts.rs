@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use nix::mount::MsFlags;
 
+use crate::RootfsError;
 use crate::secure_join::secure_join;
 use crate::syscall::Syscall;
-use crate::RootfsError;
 
 /// One mount, as a container's configuration describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,9 +74,21 @@ pub fn default_mounts() -> Vec<Mount> {
             MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
             Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
         ),
-        Mount::new("/sys", "sysfs", "sysfs", nosuid_noexec_nodev | MsFlags::MS_RDONLY, None),
+        Mount::new(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            nosuid_noexec_nodev | MsFlags::MS_RDONLY,
+            None,
+        ),
         Mount::new("/dev/mqueue", "mqueue", "mqueue", nosuid_noexec_nodev, None),
-        Mount::new("/dev/shm", "tmpfs", "shm", nosuid_noexec_nodev, Some("mode=1777,size=65536k")),
+        Mount::new(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            nosuid_noexec_nodev,
+            Some("mode=1777,size=65536k"),
+        ),
     ]
 }
 // ANCHOR_END: default_mounts
@@ -88,8 +100,7 @@ pub fn default_mounts() -> Vec<Mount> {
 /// mount at the host. A bind mount of a file needs a file to mount over; everything else a
 /// directory.
 pub fn mount_in_root(sys: &dyn Syscall, root: &Path, m: &Mount) -> Result<(), RootfsError> {
-    let target = secure_join(root, &m.destination)
-        .map_err(|e| RootfsError::User(e.to_string()))?;
+    let target = secure_join(root, &m.destination).map_err(|e| RootfsError::User(e.to_string()))?;
     let source_is_file = m.is_bind() && !m.source.is_dir();
     if source_is_file {
         if let Some(parent) = target.parent() {
@@ -99,7 +110,13 @@ pub fn mount_in_root(sys: &dyn Syscall, root: &Path, m: &Mount) -> Result<(), Ro
     } else {
         sys.mkdir_all(&target, 0o755)?;
     }
-    sys.mount(Some(&m.source), &target, m.fstype.as_deref(), m.flags, m.data.as_deref())?;
+    sys.mount(
+        Some(&m.source),
+        &target,
+        m.fstype.as_deref(),
+        m.flags,
+        m.data.as_deref(),
+    )?;
     // MS_RDONLY is ignored on the first mount(2) of a bind mount: it takes a remount.
     if m.is_bind() && m.flags.contains(MsFlags::MS_RDONLY) {
         sys.mount(None, &target, None, m.flags | MsFlags::MS_REMOUNT, None)?;
@@ -127,8 +144,15 @@ mod tests {
         let mounts = default_mounts();
         let find = |d: &str| mounts.iter().find(|m| m.destination == Path::new(d)).unwrap();
         assert!(find("/sys").flags.contains(MsFlags::MS_RDONLY));
-        assert!(find("/proc").flags.contains(MsFlags::MS_NOEXEC | MsFlags::MS_NOSUID));
-        assert_eq!(find("/dev/pts").data.as_deref(), Some("newinstance,ptmxmode=0666,mode=0620,gid=5"));
+        assert!(
+            find("/proc")
+                .flags
+                .contains(MsFlags::MS_NOEXEC | MsFlags::MS_NOSUID)
+        );
+        assert_eq!(
+            find("/dev/pts").data.as_deref(),
+            Some("newinstance,ptmxmode=0666,mode=0620,gid=5")
+        );
     }
 
     #[test]

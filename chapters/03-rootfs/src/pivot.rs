@@ -4,8 +4,8 @@ use std::path::Path;
 
 use nix::mount::{MntFlags, MsFlags};
 
-use crate::syscall::Syscall;
 use crate::RootfsError;
+use crate::syscall::Syscall;
 
 // ANCHOR: make_private
 /// Stop mount events from crossing between the host and the new mount namespace.
@@ -15,7 +15,13 @@ use crate::RootfsError;
 /// appear on the host, and the host's unmounts would reach in. `MS_REC | MS_PRIVATE` on `/`
 /// cuts both directions. (runc's default is `MS_SLAVE`: host mounts still propagate in.)
 pub fn make_root_private(sys: &dyn Syscall) -> Result<(), RootfsError> {
-    sys.mount(None, Path::new("/"), None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)
+    sys.mount(
+        None,
+        Path::new("/"),
+        None,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None,
+    )
 }
 // ANCHOR_END: make_private
 
@@ -25,7 +31,13 @@ pub fn make_root_private(sys: &dyn Syscall) -> Result<(), RootfsError> {
 /// `pivot_root(2)` requires the new root to be a mount point; binding the directory onto itself
 /// makes it one without copying anything.
 pub fn bind_rootfs(sys: &dyn Syscall, rootfs: &Path) -> Result<(), RootfsError> {
-    sys.mount(Some(rootfs), rootfs, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)
+    sys.mount(
+        Some(rootfs),
+        rootfs,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )
 }
 // ANCHOR_END: bind_rootfs
 

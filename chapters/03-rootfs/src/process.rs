@@ -13,7 +13,7 @@ use caps::Capability;
 use nix::errno::Errno;
 
 use crate::capabilities::{drop_bounding_set, set_process_capabilities};
-use crate::user::{switch_user, ResolvedUser};
+use crate::user::{ResolvedUser, switch_user};
 
 /// The `PATH` Docker gives a container whose image sets none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -41,7 +41,10 @@ pub struct ExecFailure {
 
 impl ExecFailure {
     fn setup(message: impl std::fmt::Display) -> Self {
-        ExecFailure { exit_code: 125, message: message.to_string() }
+        ExecFailure {
+            exit_code: 125,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -93,7 +96,10 @@ fn errno_text(e: &std::io::Error) -> String {
 fn cstrings(items: &[String]) -> Result<Vec<CString>, ExecFailure> {
     items
         .iter()
-        .map(|s| CString::new(s.as_bytes()).map_err(|_| ExecFailure::setup(format!("argument {s:?} contains a NUL byte"))))
+        .map(|s| {
+            CString::new(s.as_bytes())
+                .map_err(|_| ExecFailure::setup(format!("argument {s:?} contains a NUL byte")))
+        })
         .collect()
 }
 
@@ -128,7 +134,11 @@ pub fn exec_process(spec: &ProcessSpec) -> ExecFailure {
         return ExecFailure::setup("no command specified");
     };
     if let Err(errno) = nix::unistd::chdir(&spec.cwd) {
-        return ExecFailure::setup(format!("chdir to cwd (\"{}\") set in config.json failed: {}", spec.cwd.display(), errno.desc().to_lowercase()));
+        return ExecFailure::setup(format!(
+            "chdir to cwd (\"{}\") set in config.json failed: {}",
+            spec.cwd.display(),
+            errno.desc().to_lowercase()
+        ));
     }
     let path = match lookup_command(command, &spec.env) {
         Ok(p) => p,
@@ -157,7 +167,10 @@ pub fn exec_process(spec: &ProcessSpec) -> ExecFailure {
         Ok(never) => match never {},
     };
     let exit_code = if errno == Errno::ENOENT { 127 } else { 126 };
-    ExecFailure { exit_code, message: format!("exec: \"{command}\": {}", errno.desc().to_lowercase()) }
+    ExecFailure {
+        exit_code,
+        message: format!("exec: \"{command}\": {}", errno.desc().to_lowercase()),
+    }
 }
 // ANCHOR_END: exec_process
 
@@ -171,15 +184,27 @@ mod tests {
         assert_eq!(lookup_command("sh", &env).unwrap().file_name().unwrap(), "sh");
         let missing = lookup_command("no-such-command-here", &env).unwrap_err();
         assert_eq!(missing.exit_code, 127);
-        assert_eq!(missing.message, "exec: \"no-such-command-here\": executable file not found in $PATH");
+        assert_eq!(
+            missing.message,
+            "exec: \"no-such-command-here\": executable file not found in $PATH"
+        );
     }
 
     #[test]
     fn absolute_paths_are_checked_directly() {
         let missing = lookup_command("/nonexistent", &[]).unwrap_err();
-        assert_eq!((missing.exit_code, missing.message.as_str()), (127, "exec: \"/nonexistent\": stat /nonexistent: no such file or directory"));
+        assert_eq!(
+            (missing.exit_code, missing.message.as_str()),
+            (
+                127,
+                "exec: \"/nonexistent\": stat /nonexistent: no such file or directory"
+            )
+        );
         let dir = lookup_command("/etc", &[]).unwrap_err();
-        assert_eq!((dir.exit_code, dir.message.as_str()), (126, "exec: \"/etc\": permission denied"));
+        assert_eq!(
+            (dir.exit_code, dir.message.as_str()),
+            (126, "exec: \"/etc\": permission denied")
+        );
     }
 
     #[test]
@@ -189,8 +214,14 @@ mod tests {
         std::fs::write(root.path().join("etc/passwd"), "").unwrap();
         prepare_workdir(root.path(), Path::new("/a/b")).unwrap();
         assert!(root.path().join("a/b").is_dir());
-        assert_eq!(prepare_workdir(root.path(), Path::new("/etc/passwd")).unwrap_err(), "Cannot mkdir: /etc/passwd is not a directory");
-        assert_eq!(prepare_workdir(root.path(), Path::new("/etc/passwd/x")).unwrap_err(), "Cannot mkdir: /etc/passwd/x is not a directory");
+        assert_eq!(
+            prepare_workdir(root.path(), Path::new("/etc/passwd")).unwrap_err(),
+            "Cannot mkdir: /etc/passwd is not a directory"
+        );
+        assert_eq!(
+            prepare_workdir(root.path(), Path::new("/etc/passwd/x")).unwrap_err(),
+            "Cannot mkdir: /etc/passwd/x is not a directory"
+        );
         assert_eq!(
             prepare_workdir(root.path(), Path::new("rel")).unwrap_err(),
             "the working directory 'rel' is invalid, it needs to be an absolute path"

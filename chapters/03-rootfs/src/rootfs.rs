@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::RootfsError;
 use crate::devices::create_default_devices;
 use crate::masked::{mask_path, readonly_path};
-use crate::mounts::{mount_in_root, Mount};
+use crate::mounts::{Mount, mount_in_root};
 use crate::pivot::{bind_rootfs, make_root_private, pivot_into};
 use crate::syscall::Syscall;
-use crate::RootfsError;
 
 /// Everything that decides what the container's `/` looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,9 @@ impl RootfsSpec {
 /// its own PID namespace, so that `/proc` shows the container's processes).
 pub fn prepare_rootfs(sys: &dyn Syscall, spec: &RootfsSpec) -> Result<(), RootfsError> {
     if !spec.rootfs.is_dir() {
-        return Err(RootfsError::NotADirectory { path: spec.rootfs.clone() });
+        return Err(RootfsError::NotADirectory {
+            path: spec.rootfs.clone(),
+        });
     }
     make_root_private(sys)?;
     bind_rootfs(sys, &spec.rootfs)?;
@@ -99,7 +101,10 @@ mod tests {
                 data: None
             }
         );
-        let pivot = calls.iter().position(|c| matches!(c, Call::PivotRoot { .. })).unwrap();
+        let pivot = calls
+            .iter()
+            .position(|c| matches!(c, Call::PivotRoot { .. }))
+            .unwrap();
         let proc_mount = calls
             .iter()
             .position(|c| matches!(c, Call::Mount { fstype: Some(t), .. } if t == "proc"))
@@ -108,8 +113,14 @@ mod tests {
             .iter()
             .position(|c| matches!(c, Call::Mount { target, .. } if target == Path::new("/proc/kcore")))
             .unwrap();
-        assert!(proc_mount < pivot, "/proc is mounted inside the new root before pivoting");
-        assert!(pivot < kcore, "masks are applied to the container's own /proc, after pivoting");
+        assert!(
+            proc_mount < pivot,
+            "/proc is mounted inside the new root before pivoting"
+        );
+        assert!(
+            pivot < kcore,
+            "masks are applied to the container's own /proc, after pivoting"
+        );
         assert!(matches!(&calls[pivot + 1], Call::Umount2 { target, .. } if target == Path::new(".")));
     }
 

@@ -76,15 +76,27 @@ mod tests {
     #[test]
     fn plain_paths_are_joined() {
         let root = Path::new("/r");
-        assert_eq!(secure_join(root, Path::new("/etc/hosts")).unwrap(), Path::new("/r/etc/hosts"));
-        assert_eq!(secure_join(root, Path::new("a/./b")).unwrap(), Path::new("/r/a/b"));
+        assert_eq!(
+            secure_join(root, Path::new("/etc/hosts")).unwrap(),
+            Path::new("/r/etc/hosts")
+        );
+        assert_eq!(
+            secure_join(root, Path::new("a/./b")).unwrap(),
+            Path::new("/r/a/b")
+        );
     }
 
     #[test]
     fn dotdot_stops_at_the_root() {
         let root = Path::new("/r");
-        assert_eq!(secure_join(root, Path::new("/../../etc")).unwrap(), Path::new("/r/etc"));
-        assert_eq!(secure_join(root, Path::new("a/../../b")).unwrap(), Path::new("/r/b"));
+        assert_eq!(
+            secure_join(root, Path::new("/../../etc")).unwrap(),
+            Path::new("/r/etc")
+        );
+        assert_eq!(
+            secure_join(root, Path::new("a/../../b")).unwrap(),
+            Path::new("/r/b")
+        );
     }
 
     #[test]
@@ -97,7 +109,10 @@ mod tests {
             secure_join(dir.path(), Path::new("/etc/escape/passwd")).unwrap(),
             dir.path().join("passwd")
         );
-        assert_eq!(secure_join(dir.path(), Path::new("/rel/x")).unwrap(), dir.path().join("tmp/x"));
+        assert_eq!(
+            secure_join(dir.path(), Path::new("/rel/x")).unwrap(),
+            dir.path().join("tmp/x")
+        );
     }
 
     #[test]

@@ -156,13 +156,27 @@ pub enum Call {
         flags: MsFlags,
         data: Option<String>,
     },
-    Umount2 { target: PathBuf, flags: MntFlags },
-    PivotRoot { new_root: PathBuf, put_old: PathBuf },
+    Umount2 {
+        target: PathBuf,
+        flags: MntFlags,
+    },
+    PivotRoot {
+        new_root: PathBuf,
+        put_old: PathBuf,
+    },
     Chdir(PathBuf),
     MkdirAll(PathBuf),
     CreateFile(PathBuf),
-    MknodChar { path: PathBuf, major: u64, minor: u64, mode: u32 },
-    Symlink { target: PathBuf, link: PathBuf },
+    MknodChar {
+        path: PathBuf,
+        major: u64,
+        minor: u64,
+        mode: u32,
+    },
+    Symlink {
+        target: PathBuf,
+        link: PathBuf,
+    },
 }
 
 /// A test double that records every call and pretends it succeeded.

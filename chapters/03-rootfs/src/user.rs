@@ -18,18 +18,28 @@ impl UserSpec {
     /// Parse `user`, `uid`, `user:group` or `uid:gid`. Numbers must be in `0..=2147483647`
     /// (what runc accepts).
     pub fn parse(spec: &str) -> Result<UserSpec, RootfsError> {
-        let out_of_range = |s: &str| s.parse::<i64>().is_ok_and(|n| !(0..=i64::from(i32::MAX)).contains(&n));
+        let out_of_range = |s: &str| {
+            s.parse::<i64>()
+                .is_ok_and(|n| !(0..=i64::from(i32::MAX)).contains(&n))
+        };
         if spec.split(':').any(out_of_range) {
-            return Err(RootfsError::User("uids and gids must be in range 0-2147483647".into()));
+            return Err(RootfsError::User(
+                "uids and gids must be in range 0-2147483647".into(),
+            ));
         }
         let (user, group) = match spec.split_once(':') {
             Some((u, g)) => (u, Some(g)),
             None => (spec, None),
         };
         if user.is_empty() || group.is_some_and(str::is_empty) || group.is_some_and(|g| g.contains(':')) {
-            return Err(RootfsError::User(format!("invalid user spec {spec:?}: expected user[:group]")));
+            return Err(RootfsError::User(format!(
+                "invalid user spec {spec:?}: expected user[:group]"
+            )));
         }
-        Ok(UserSpec { user: user.to_owned(), group: group.map(str::to_owned) })
+        Ok(UserSpec {
+            user: user.to_owned(),
+            group: group.map(str::to_owned),
+        })
     }
 }
 
@@ -55,7 +65,12 @@ fn passwd_entries(text: &str) -> impl Iterator<Item = PasswdEntry<'_>> {
     text.lines().filter_map(|line| {
         let f: Vec<&str> = line.split(':').collect();
         (f.len() >= 6).then_some(())?;
-        Some(PasswdEntry { name: f[0], uid: f[2].parse().ok()?, gid: f[3].parse().ok()?, home: f[5] })
+        Some(PasswdEntry {
+            name: f[0],
+            uid: f[2].parse().ok()?,
+            gid: f[3].parse().ok()?,
+            home: f[5],
+        })
     })
 }
 
@@ -80,8 +95,7 @@ pub fn resolve_user(rootfs: &Path, spec: &UserSpec) -> Result<ResolvedUser, Root
     let group = read_optional(&rootfs.join("etc/group"));
 
     let by_number = spec.user.parse::<u32>().ok();
-    let entry = passwd_entries(&passwd)
-        .find(|e| by_number.map_or(e.name == spec.user, |uid| e.uid == uid));
+    let entry = passwd_entries(&passwd).find(|e| by_number.map_or(e.name == spec.user, |uid| e.uid == uid));
     let (uid, mut gid, name, home) = match (entry, by_number) {
         (Some(e), _) => (e.uid, e.gid, Some(e.name.to_owned()), e.home.to_owned()),
         (None, Some(uid)) => (uid, 0, None, "/".to_owned()),
@@ -89,15 +103,20 @@ pub fn resolve_user(rootfs: &Path, spec: &UserSpec) -> Result<ResolvedUser, Root
             return Err(RootfsError::User(format!(
                 "unable to find user {}: no matching entries in passwd file",
                 spec.user
-            )))
+            )));
         }
     };
     if let Some(g) = &spec.group {
         gid = match g.parse::<u32>() {
             Ok(n) => n,
-            Err(_) => group_entries(&group).find(|(n, _, _)| n == g).map(|(_, id, _)| id).ok_or_else(|| {
-                RootfsError::User(format!("unable to find group {g}: no matching entries in group file"))
-            })?,
+            Err(_) => group_entries(&group)
+                .find(|(n, _, _)| n == g)
+                .map(|(_, id, _)| id)
+                .ok_or_else(|| {
+                    RootfsError::User(format!(
+                        "unable to find group {g}: no matching entries in group file"
+                    ))
+                })?,
         };
     }
     let mut additional_gids = vec![gid];
@@ -108,7 +127,12 @@ pub fn resolve_user(rootfs: &Path, spec: &UserSpec) -> Result<ResolvedUser, Root
                 .map(|(_, id, _)| id),
         );
     }
-    Ok(ResolvedUser { uid, gid, additional_gids, home })
+    Ok(ResolvedUser {
+        uid,
+        gid,
+        additional_gids,
+        home,
+    })
 }
 // ANCHOR_END: resolve_user
 
@@ -117,11 +141,20 @@ pub fn resolve_user(rootfs: &Path, spec: &UserSpec) -> Result<ResolvedUser, Root
 /// change the groups). Switching to a non-zero uid also empties the effective and permitted
 /// capability sets, which is why it comes after the bounding set is trimmed.
 pub fn switch_user(user: &ResolvedUser) -> Result<(), RootfsError> {
-    use nix::unistd::{setgid, setgroups, setuid, Gid, Uid};
+    use nix::unistd::{Gid, Uid, setgid, setgroups, setuid};
     let groups: Vec<Gid> = user.additional_gids.iter().map(|g| Gid::from_raw(*g)).collect();
-    setgroups(&groups).map_err(|errno| RootfsError::Credentials { op: "setgroups(2)", errno })?;
-    setgid(Gid::from_raw(user.gid)).map_err(|errno| RootfsError::Credentials { op: "setgid(2)", errno })?;
-    setuid(Uid::from_raw(user.uid)).map_err(|errno| RootfsError::Credentials { op: "setuid(2)", errno })
+    setgroups(&groups).map_err(|errno| RootfsError::Credentials {
+        op: "setgroups(2)",
+        errno,
+    })?;
+    setgid(Gid::from_raw(user.gid)).map_err(|errno| RootfsError::Credentials {
+        op: "setgid(2)",
+        errno,
+    })?;
+    setuid(Uid::from_raw(user.uid)).map_err(|errno| RootfsError::Credentials {
+        op: "setuid(2)",
+        errno,
+    })
 }
 // ANCHOR_END: switch_user
 
@@ -138,7 +171,11 @@ mod tests {
             "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nalice:x:1000:1000::/home/alice:/bin/sh\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("etc/group"), "root:x:0:\nalice:x:1000:\nwheel:x:10:alice,bob\nnogroup:x:65534:\n").unwrap();
+        std::fs::write(
+            dir.path().join("etc/group"),
+            "root:x:0:\nalice:x:1000:\nwheel:x:10:alice,bob\nnogroup:x:65534:\n",
+        )
+        .unwrap();
         dir
     }
 
@@ -149,18 +186,36 @@ mod tests {
     #[test]
     fn names_and_numbers() {
         let alice = resolve("alice").unwrap();
-        assert_eq!((alice.uid, alice.gid, alice.additional_gids.clone(), alice.home.as_str()), (1000, 1000, vec![1000, 10], "/home/alice"));
+        assert_eq!(
+            (
+                alice.uid,
+                alice.gid,
+                alice.additional_gids.clone(),
+                alice.home.as_str()
+            ),
+            (1000, 1000, vec![1000, 10], "/home/alice")
+        );
         assert_eq!(resolve("1000").unwrap(), alice);
         let nobody = resolve("nobody:nogroup").unwrap();
         assert_eq!((nobody.uid, nobody.gid), (65534, 65534));
         let unknown_number = resolve("4242:77").unwrap();
-        assert_eq!((unknown_number.uid, unknown_number.gid, unknown_number.home.as_str()), (4242, 77, "/"));
+        assert_eq!(
+            (
+                unknown_number.uid,
+                unknown_number.gid,
+                unknown_number.home.as_str()
+            ),
+            (4242, 77, "/")
+        );
         assert_eq!(resolve("4242").unwrap().gid, 0);
     }
 
     #[test]
     fn unknown_names_are_errors_naming_them() {
-        assert_eq!(resolve("bob").unwrap_err().to_string(), "unable to find user bob: no matching entries in passwd file");
+        assert_eq!(
+            resolve("bob").unwrap_err().to_string(),
+            "unable to find user bob: no matching entries in passwd file"
+        );
         assert_eq!(
             resolve("alice:staff").unwrap_err().to_string(),
             "unable to find group staff: no matching entries in group file"
@@ -173,7 +228,10 @@ mod tests {
             assert!(UserSpec::parse(bad).is_err(), "{bad:?} should be refused");
         }
         for bad in ["-5", "0:-1", "2147483648"] {
-            assert_eq!(UserSpec::parse(bad).unwrap_err().to_string(), "uids and gids must be in range 0-2147483647");
+            assert_eq!(
+                UserSpec::parse(bad).unwrap_err().to_string(),
+                "uids and gids must be in range 0-2147483647"
+            );
         }
     }
 

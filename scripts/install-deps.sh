@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install what building and testing minidocker needs on a Debian machine (idempotent).
+set -euo pipefail
+need_apt=()
+[ -x /bin/busybox ] || need_apt+=(busybox-static)
+command -v unshare >/dev/null || need_apt+=(util-linux)
+command -v python3 >/dev/null || need_apt+=(python3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "==> apt-get install ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ "${1:-}" = --test ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+  command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+  command -v mdbook >/dev/null || { echo "==> cargo install mdbook"; cargo install mdbook --locked --quiet; }
+fi
