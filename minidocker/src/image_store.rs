@@ -175,7 +175,7 @@ impl ImageStore {
         archive.set_preserve_ownerships(true);
         archive
             .unpack(&rootfs)
-            .map_err(|e| ImageError::Import(e.to_string()))?;
+            .map_err(|e| ImageError::Import(error_chain(&e)))?;
         std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| ImageError::Import(e.to_string()))?;
         let diff_id = format!("sha256:{}", hex::encode(hashing.hasher.finalize()));
 

@@ -6,7 +6,7 @@
 //!  block signals            ch01
 //!  pipe(O_CLOEXEC)
 //!  clone(NEWNS|NEWUTS|NEWPID|… ) ch01+ch02 ──▶  reset signals, setsid          ch01
-//!                                               sethostname                    ch02
+//!                                               sethostname, lo up             ch02
 //!                                               mounts, devices, pivot_root    ch03
 //!                                               masks, user, capabilities      ch03
 //!  read error pipe ◀──── error, or EOF ──────── execve(2)  (closes the pipe)    ch03
@@ -16,12 +16,12 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use ch01_process::{reset_in_child, spawn_cloned};
-use ch02_namespaces::{Namespace, clone_flags, set_hostname};
+use ch02_namespaces::{Namespace, clone_flags, set_hostname, set_loopback_up};
 use ch03_rootfs::{ExecFailure, LinuxSyscall, ProcessSpec, RootfsSpec, exec_process, prepare_rootfs};
 use nix::unistd::Pid;
 
 /// The namespaces a Step 1 container gets: all but the user namespace (it runs as real root,
-/// like Docker without userns-remap). Its network namespace has only `lo` until chapter 7.
+/// like Docker without userns-remap). Its network namespace has only `lo` (up) until chapter 7.
 pub const CONTAINER_NAMESPACES: [Namespace; 6] = [
     Namespace::Mount,
     Namespace::Uts,
@@ -85,7 +85,14 @@ fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFai
         let null = std::fs::File::open("/dev/null").map_err(|e| init_error(&e))?;
         nix::unistd::dup2_stdin(&null).map_err(|e| init_error(&e))?;
     }
-    set_hostname(&spec.hostname).map_err(|e| init_error(&e))?;
+    set_hostname(&spec.hostname).map_err(|e| match e {
+        // runc's wording: "sethostname: invalid argument"
+        ch02_namespaces::NamespaceError::SetHostname { source, .. } => {
+            init_error(&format!("sethostname: {}", source.desc().to_lowercase()))
+        }
+        other => init_error(&other),
+    })?;
+    set_loopback_up().map_err(|e| init_error(&e))?;
     prepare_rootfs(&LinuxSyscall, &spec.rootfs).map_err(|e| init_error(&e))?;
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     Err(exec_process(&spec.process))

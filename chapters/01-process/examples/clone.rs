@@ -35,6 +35,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     })?;
 
     let status = wait_for_exit(child)?;
-    println!("parent: child {child} {status}; docker would report exit code {}", status.code());
+    println!(
+        "parent: child {child} {status}; docker would report exit code {}",
+        status.code()
+    );
     Ok(())
 }

@@ -10,18 +10,20 @@
 
 use std::error::Error;
 use std::ffi::CString;
+use std::process::ExitCode;
 
-use ch01_process::{
-    BlockedSignals, ProcessGroup, Reap, forwarded_signals, spawn_command, supervise,
-};
+use ch01_process::{BlockedSignals, ProcessGroup, Reap, forwarded_signals, spawn_command, supervise};
 use nix::unistd::getpid;
 
 const TRAPPING_SHELL: &str = "trap 'echo child: caught SIGTERM, exiting with 42; exit 42' TERM; \
      echo child: pid $$ running, SIGTERM is trapped; \
      while :; do sleep 0.1; done";
 
-fn main() -> Result<(), Box<dyn Error>> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).without_time().init();
+fn main() -> Result<ExitCode, Box<dyn Error>> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
         args = vec!["sh".into(), "-c".into(), TRAPPING_SHELL.into()];
@@ -38,6 +40,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("supervisor: press ctrl-C or run `kill -TERM {}`", getpid());
 
     let status = supervise(child, Reap::MainChildOnly)?;
-    println!("supervisor: child {status}; docker would report exit code {}", status.code());
-    Ok(())
+    println!(
+        "supervisor: child {status}; docker would report exit code {}",
+        status.code()
+    );
+    Ok(ExitCode::from(u8::try_from(status.code())?))
 }

@@ -20,7 +20,10 @@ use nix::unistd::getpid;
 const DEFAULT_COMMAND: [&str; 3] = ["sh", "-c", "sleep 1 & exec sleep 0.1"];
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).without_time().init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
         args = DEFAULT_COMMAND.iter().map(|arg| arg.to_string()).collect();

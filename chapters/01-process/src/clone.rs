@@ -66,18 +66,13 @@ fn unsupported_flags() -> CloneFlags {
 /// `flags` may contain namespace flags (`CLONE_NEWUTS`, ...) but not flags that
 /// share memory with the parent (`CLONE_VM`, `CLONE_THREAD`, ...): those return
 /// [`ProcessError::UnsupportedCloneFlags`].
-pub fn spawn_cloned(
-    flags: CloneFlags,
-    mut child: impl FnMut() -> isize,
-) -> Result<Pid, ProcessError> {
+pub fn spawn_cloned(flags: CloneFlags, mut child: impl FnMut() -> isize) -> Result<Pid, ProcessError> {
     let unsupported = flags & unsupported_flags();
     if !unsupported.is_empty() {
         return Err(ProcessError::UnsupportedCloneFlags { flags: unsupported });
     }
     // Runs in the child: a panic must not unwind into the C code that called us.
-    let body = Box::new(move || {
-        catch_unwind(AssertUnwindSafe(&mut child)).unwrap_or(PANIC_EXIT_CODE)
-    });
+    let body = Box::new(move || catch_unwind(AssertUnwindSafe(&mut child)).unwrap_or(PANIC_EXIT_CODE));
 
     // ANCHOR: clone_call
     // The child's stack: an ordinary heap buffer. nix passes the kernel its top end.

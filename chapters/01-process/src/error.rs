@@ -22,7 +22,9 @@ pub enum ProcessError {
 
     /// [`spawn_cloned`](crate::clone::spawn_cloned) was given flags that would make
     /// the child share memory with the parent.
-    #[error("clone(2) flags {flags:?} are not supported by spawn_cloned: the child must get its own copy of memory")]
+    #[error(
+        "clone(2) flags {flags:?} are not supported by spawn_cloned: the child must get its own copy of memory"
+    )]
     UnsupportedCloneFlags {
         /// The offending subset of the flags.
         flags: CloneFlags,
@@ -64,11 +66,12 @@ pub enum ProcessError {
         source: Errno,
     },
 
-    /// `sigaction(2)` could not reset a signal's disposition.
-    #[error("sigaction(2) for {signal} failed: {source}")]
+    /// `rt_sigaction(2)` could not reset a signal's disposition.
+    #[error("rt_sigaction(2) for signal {signo} failed: {source}")]
     SignalAction {
-        /// The signal whose disposition was being changed.
-        signal: Signal,
+        /// The number of the signal whose disposition was being changed (a
+        /// number, not a [`Signal`]: real-time signals have no name).
+        signo: i32,
         /// The errno returned by the kernel.
         source: Errno,
     },
@@ -82,7 +85,9 @@ pub enum ProcessError {
 
     /// [`supervise`](crate::signals::supervise) was called while a signal it waits
     /// for was not blocked: that signal would kill us or be lost instead.
-    #[error("supervise needs {signal} blocked on the calling thread: hold a BlockedSignals for forwarded_signals() first")]
+    #[error(
+        "supervise needs {signal} blocked on the calling thread: hold a BlockedSignals for forwarded_signals() first"
+    )]
     SignalsNotBlocked {
         /// The first signal found unblocked.
         signal: Signal,

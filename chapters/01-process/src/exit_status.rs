@@ -37,10 +37,9 @@ impl ExitStatus {
     pub fn from_wait_status(ws: WaitStatus) -> Option<ExitStatus> {
         match ws {
             WaitStatus::Exited(_, code) => Some(ExitStatus::Exited(code)),
-            WaitStatus::Signaled(_, signal, core_dumped) => Some(ExitStatus::Signaled {
-                signal,
-                core_dumped,
-            }),
+            WaitStatus::Signaled(_, signal, core_dumped) => {
+                Some(ExitStatus::Signaled { signal, core_dumped })
+            }
             _ => None,
         }
     }
@@ -69,10 +68,7 @@ impl fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             ExitStatus::Exited(code) => write!(f, "exited with code {code}"),
-            ExitStatus::Signaled {
-                signal,
-                core_dumped,
-            } => {
+            ExitStatus::Signaled { signal, core_dumped } => {
                 write!(f, "killed by signal {}", signal.as_str())?;
                 if core_dumped {
                     write!(f, " (core dumped)")?;

@@ -19,8 +19,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
-use nix::sys::signal::{kill, sigaction, sigprocmask};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
@@ -101,26 +100,52 @@ impl Drop for BlockedSignals {
     }
 }
 
+/// The kernel's `struct sigaction` for "default action": handler `SIG_DFL` (0), no
+/// flags, no restorer, empty mask. All zeros, so it reads the same whatever the
+/// field order of the architecture; four words cover it on x86-64 and arm64.
+const KERNEL_DEFAULT_ACTION: [u64; 4] = [0; 4];
+/// Signals the kernel knows (1..=64, real-time ones included) and the size in bytes
+/// of its signal set.
+const KERNEL_NSIG: i32 = 64;
+const KERNEL_SIGSET_SIZE: usize = KERNEL_NSIG as usize / 8;
+
 /// Gives a freshly forked or cloned child a clean signal state before it calls
-/// `exec`: every catchable signal back to its default action
-/// ([`sigaction(2)`](https://man7.org/linux/man-pages/man2/sigaction.2.html)), then
-/// an empty mask ([`sigprocmask(2)`](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)).
+/// `exec`: every catchable signal, real-time ones included, back to its default
+/// action ([`rt_sigaction(2)`](https://man7.org/linux/man-pages/man2/rt_sigaction.2.html)),
+/// then an empty mask ([`sigprocmask(2)`](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)).
 ///
 /// `exec` forgets handlers but keeps `SIG_IGN` and the mask. The Rust runtime
 /// ignores `SIGPIPE`, and a supervisor blocks SIGTERM & co.; without this reset the
 /// program would never die of SIGPIPE and would never see a forwarded SIGTERM.
-/// Both calls are async-signal-safe, so this is fine between `fork` and `exec`.
+///
+/// It calls the raw system call because glibc's `sigaction(3)` refuses signals 32
+/// and 33, which it keeps for its own threads; yet a parent may hand them down
+/// ignored (our tests saw signal 32 ignored when run under `cargo test`). Both
+/// calls are async-signal-safe, so this is fine between `fork` and `exec`.
+// ANCHOR: reset_in_child
 pub fn reset_in_child() -> Result<(), ProcessError> {
-    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-    for signal in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
-        // SAFETY: SIG_DFL installs no code of ours that could run at a bad moment,
-        // and the previous action that sigaction returns is dropped, never called.
-        unsafe { sigaction(signal, &default) }
-            .map_err(|source| ProcessError::SignalAction { signal, source })?;
+    for signo in 1..=KERNEL_NSIG {
+        if signo == libc::SIGKILL || signo == libc::SIGSTOP {
+            continue; // their action cannot be changed
+        }
+        // SAFETY: the kernel reads a `struct sigaction` from KERNEL_DEFAULT_ACTION
+        // (all zeros: SIG_DFL, valid in every layout) and writes nothing back (old
+        // action NULL). SIG_DFL installs no code of ours that could run later.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                signo,
+                KERNEL_DEFAULT_ACTION.as_ptr(),
+                std::ptr::null_mut::<libc::c_void>(),
+                KERNEL_SIGSET_SIZE,
+            )
+        };
+        Errno::result(ret).map_err(|source| ProcessError::SignalAction { signo, source })?;
     }
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .map_err(|source| ProcessError::SignalMask { source })
 }
+// ANCHOR_END: reset_in_child
 
 /// Which exited children [`supervise`] collects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,7 +243,12 @@ fn reap_exited(main_child: Pid, reap: Reap) -> Result<Option<ExitStatus>, Proces
             Err(Errno::EINTR) => continue,
             // No children at all: fine once main_child was collected.
             Err(Errno::ECHILD) if main_status.is_some() => return Ok(main_status),
-            Err(source) => return Err(ProcessError::Wait { pid: pid_for_errors, source }),
+            Err(source) => {
+                return Err(ProcessError::Wait {
+                    pid: pid_for_errors,
+                    source,
+                });
+            }
         };
         let (Some(pid), Some(status)) = (ws.pid(), ExitStatus::from_wait_status(ws)) else {
             continue;

@@ -6,7 +6,7 @@
 //! the child does only async-signal-safe system calls, and everything that needs
 //! memory (the `argv` pointer array) is prepared before the fork.
 
-use std::ffi::{CString, c_char};
+use std::ffi::{CStr, CString, c_char};
 use std::os::fd::{AsFd, BorrowedFd};
 
 use nix::errno::Errno;
@@ -55,36 +55,61 @@ pub fn spawn_command(argv: &[CString], group: ProcessGroup) -> Result<Pid, Proce
     // Handles to stdin and stderr, taken before the fork: the first call may allocate.
     let (stdin, stderr) = (std::io::stdin(), std::io::stderr());
 
-    // SAFETY: the child branch below makes only async-signal-safe calls (setpgid,
-    // tcsetpgrp, sigaction, sigprocmask, execvp, write, _exit) and allocates nothing.
+    // ANCHOR: fork_exec
+    // SAFETY: the child branch makes only async-signal-safe calls (setpgid,
+    // tcsetpgrp, rt_sigaction, sigprocmask, execvp, write, _exit) and allocates
+    // nothing, so it cannot trip over a lock another thread held during the fork.
     match unsafe { fork() } {
         Ok(ForkResult::Parent { child }) => Ok(child),
-        Ok(ForkResult::Child) => {
-            let code = match set_up_child(group, stdin.as_fd()) {
-                Err(err) => {
-                    let errno = err.errno().unwrap_or(Errno::UnknownErrno);
-                    report(stderr.as_fd(), &[b"init: set-up for ", argv0.as_bytes(), b" failed: ", errno.desc().as_bytes()]);
-                    EXIT_CANNOT_EXECUTE
-                }
-                Ok(()) => {
-                    // SAFETY: `pointers` is a NULL-terminated array of pointers to the
-                    // NUL-terminated strings of `argv`, all alive until exec or _exit.
-                    unsafe { libc::execvp(argv0.as_ptr(), pointers.as_ptr()) };
-                    // execvp only returns when it failed.
-                    let errno = Errno::last();
-                    report(stderr.as_fd(), &[b"init: exec ", argv0.as_bytes(), b" failed: ", errno.desc().as_bytes()]);
-                    if errno == Errno::ENOENT { EXIT_NOT_FOUND } else { EXIT_CANNOT_EXECUTE }
-                }
-            };
-            // SAFETY: _exit ends the child at once; nothing of the parent's copy
-            // (buffers, destructors, atexit handlers) runs twice.
-            unsafe { libc::_exit(code) }
-        }
+        Ok(ForkResult::Child) => exec_in_child(argv0, &pointers, group, stdin.as_fd(), stderr.as_fd()),
         Err(source) => Err(ProcessError::Fork {
             argv0: argv0.to_string_lossy().into_owned(),
             source,
         }),
     }
+    // ANCHOR_END: fork_exec
+}
+
+/// In the child: set up, `execvp`; if that fails, say why on stderr and `_exit`.
+fn exec_in_child(
+    argv0: &CStr,
+    argv: &[*const c_char],
+    group: ProcessGroup,
+    stdin: BorrowedFd<'_>,
+    stderr: BorrowedFd<'_>,
+) -> ! {
+    let (step, errno, code) = match set_up_child(group, stdin) {
+        Err(err) => (
+            "set up",
+            err.errno().unwrap_or(Errno::UnknownErrno),
+            EXIT_CANNOT_EXECUTE,
+        ),
+        Ok(()) => {
+            // SAFETY: `argv` is a NULL-terminated array of pointers to NUL-terminated
+            // strings that live until exec replaces us or _exit ends us.
+            unsafe { libc::execvp(argv0.as_ptr(), argv.as_ptr()) };
+            // execvp returns only when it failed.
+            let errno = Errno::last();
+            let code = if errno == Errno::ENOENT {
+                EXIT_NOT_FOUND
+            } else {
+                EXIT_CANNOT_EXECUTE
+            };
+            ("exec", errno, code)
+        }
+    };
+    let message = [
+        b"init: ",
+        step.as_bytes(),
+        b" ",
+        argv0.to_bytes(),
+        b" failed: ",
+        errno.desc().as_bytes(),
+    ];
+    report(stderr, &message);
+    // SAFETY: _exit ends the child at once; nothing of the parent's copy (buffers,
+    // destructors, atexit handlers) runs twice.
+    unsafe { libc::_exit(code) }
 }
 
 /// In the child: process group, terminal, then a clean signal state.

@@ -17,14 +17,30 @@ type Error = Box<dyn std::error::Error>;
 fn mounts_at(dir: &Path) -> Result<Vec<String>, Error> {
     let needle = format!(" {} ", dir.display());
     let table = std::fs::read_to_string("/proc/self/mountinfo")?;
-    Ok(table.lines().filter(|l| l.contains(&needle)).map(str::to_string).collect())
+    Ok(table
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .map(str::to_string)
+        .collect())
 }
 
 fn inside(dir: &Path, side: &mut ChildSide) -> Result<(), Error> {
     unshare(&[Namespace::Mount])?;
     // mount --make-rprivate /
-    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)?;
-    mount(Some("tmpfs"), dir, Some("tmpfs"), MsFlags::empty(), Some("size=1m"))?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )?;
+    mount(
+        Some("tmpfs"),
+        dir,
+        Some("tmpfs"),
+        MsFlags::empty(),
+        Some("size=1m"),
+    )?;
     std::fs::write(dir.join("hello"), "only visible inside\n")?;
     let ns = current_namespace_id(Namespace::Mount)?;
     println!("inside : mnt:[{}]  mountinfo at {}:", ns.inode, dir.display());
@@ -57,7 +73,10 @@ fn main() -> Result<(), Error> {
     if child.recv()?.as_deref() == Some("mounted") {
         let seen = mounts_at(dir.path())?;
         let files = std::fs::read_dir(dir.path())?.count();
-        println!("host   : {} mountinfo lines at the temp dir, {files} files in it", seen.len());
+        println!(
+            "host   : {} mountinfo lines at the temp dir, {files} files in it",
+            seen.len()
+        );
     }
     let code = child.wait()?;
     dir.close()?;

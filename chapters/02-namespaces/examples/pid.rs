@@ -28,7 +28,11 @@ fn middle() -> Result<i32, NamespaceError> {
     let mut first = unsafe {
         ForkedChild::spawn(|side| {
             let ns = current_namespace_id(Namespace::Pid).map_or(0, |id| id.inode);
-            println!("inside : getpid() = {}, getppid() = {}  pid:[{ns}]", getpid(), getppid());
+            println!(
+                "inside : getpid() = {}, getppid() = {}  pid:[{ns}]",
+                getpid(),
+                getppid()
+            );
             let _ = side.send("printed");
             i32::from(getpid().as_raw() != 1)
         })
@@ -44,7 +48,12 @@ fn middle() -> Result<i32, NamespaceError> {
 
 fn main() -> Result<(), NamespaceError> {
     let ns = current_namespace_id(Namespace::Pid)?;
-    println!("host   : getpid() = {}, getppid() = {}  pid:[{}]", getpid(), getppid(), ns.inode);
+    println!(
+        "host   : getpid() = {}, getppid() = {}  pid:[{}]",
+        getpid(),
+        getppid(),
+        ns.inode
+    );
     // SAFETY: this program is single-threaded.
     let child = unsafe {
         ForkedChild::spawn(|_| {

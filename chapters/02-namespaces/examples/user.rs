@@ -36,19 +36,41 @@ fn inside(side: &mut ChildSide) -> Result<(), Error> {
     // Changing uid made the process non-dumpable, which makes its /proc files root's;
     // as nobody it could then not write its own uid_map.
     set_dumpable(true)?;
-    println!("inside : before unshare uid {}, {:?}", getuid(), status("self", &["CapEff"])?);
+    println!(
+        "inside : before unshare uid {}, {:?}",
+        getuid(),
+        status("self", &["CapEff"])?
+    );
 
     unshare(&[Namespace::User])?;
-    println!("inside : after unshare, before the map: uid {} (unmapped = overflow uid)", getuid());
-    let root = [IdMapping { container_id: 0, host_id: NOBODY, size: 1 }];
+    println!(
+        "inside : after unshare, before the map: uid {} (unmapped = overflow uid)",
+        getuid()
+    );
+    let root = [IdMapping {
+        container_id: 0,
+        host_id: NOBODY,
+        size: 1,
+    }];
     write_uid_map(Pid::this(), &root)?;
     write_gid_map(Pid::this(), &root)?;
 
     let ns = current_namespace_id(Namespace::User)?;
-    println!("inside : user:[{}]  uid {}  {:?}", ns.inode, getuid(), status("self", &["CapEff"])?);
+    println!(
+        "inside : user:[{}]  uid {}  {:?}",
+        ns.inode,
+        getuid(),
+        status("self", &["CapEff"])?
+    );
     let id = Command::new("id").output()?;
-    println!("inside : `id` says {}", String::from_utf8_lossy(&id.stdout).trim());
-    println!("inside : /proc/self/setgroups says {}", std::fs::read_to_string("/proc/self/setgroups")?.trim());
+    println!(
+        "inside : `id` says {}",
+        String::from_utf8_lossy(&id.stdout).trim()
+    );
+    println!(
+        "inside : /proc/self/setgroups says {}",
+        std::fs::read_to_string("/proc/self/setgroups")?.trim()
+    );
     side.send("mapped")?;
     side.wait_for_parent()?;
     Ok(())
@@ -69,9 +91,13 @@ fn main() -> Result<(), Error> {
     }?;
     if child.recv()?.as_deref() == Some("mapped") {
         let pid = child.pid().to_string();
-        println!("host   : the child seen from the host: {:?}", status(&pid, &["Uid", "Gid", "CapEff"])?);
+        println!(
+            "host   : the child seen from the host: {:?}",
+            status(&pid, &["Uid", "Gid", "CapEff"])?
+        );
         let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map"))?;
         println!("host   : /proc/{pid}/uid_map: {}", map.trim());
+        println!("host   : (those capabilities count only inside the child's user namespace)");
     }
     std::process::exit(child.wait()?);
 }

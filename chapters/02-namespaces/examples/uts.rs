@@ -36,6 +36,9 @@ fn main() -> Result<(), NamespaceError> {
     }?;
     let code = child.wait()?;
 
-    println!("host   : hostname {:<20} (unchanged after the child exited {code})", hostname());
+    println!(
+        "host   : hostname {:<20} (unchanged after the child exited {code})",
+        hostname()
+    );
     std::process::exit(code);
 }

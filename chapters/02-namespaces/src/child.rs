@@ -19,6 +19,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use nix::errno::Errno;
@@ -89,9 +90,33 @@ impl ChildSide {
     }
 }
 
+/// Closes every descriptor above stderr except `keep`: close_range(2) (Linux ≥ 5.9).
+///
+/// `fork(2)` copies all of the parent's descriptors. In a multi-threaded parent those include
+/// the pipe ends of *other* children being spawned at the same time, and a pipe only reports
+/// end-of-file once every copy of its write end is closed: without this, one child could keep
+/// another child's pipe open and both would wait forever.
+fn close_inherited_fds(keep: &[RawFd]) {
+    let mut keep: Vec<u32> = keep.iter().filter_map(|&fd| u32::try_from(fd).ok()).collect();
+    keep.sort_unstable();
+    let mut first = 3;
+    for fd in keep.into_iter().chain([u32::MAX]) {
+        if fd > first {
+            // SAFETY: close_range takes integers only; the descriptors it closes belong to
+            // this process and nothing in the child uses them afterwards.
+            unsafe { libc::syscall(libc::SYS_close_range, first, fd - 1, 0) };
+        }
+        first = fd.saturating_add(1);
+    }
+}
+
 impl ForkedChild {
     /// Forks: fork(2). The child runs `body` and exits with the code it returns
     /// ([`PANIC_EXIT_CODE`] if it panics); it never returns from `spawn`.
+    ///
+    /// The child starts with stdin, stdout, stderr and its two pipe ends only: every other
+    /// inherited descriptor is closed. It is killed (`SIGKILL`) when the *thread* that
+    /// spawned it exits, as `PR_SET_PDEATHSIG` works per thread.
     ///
     /// # Safety
     ///
@@ -114,6 +139,7 @@ impl ForkedChild {
         match unsafe { fork() }.map_err(|source| NamespaceError::Fork { source })? {
             ForkResult::Child => {
                 drop((parent_reads, parent_writes));
+                close_inherited_fds(&[child_writes.as_raw_fd(), child_reads.as_raw_fd()]);
                 let mut side = ChildSide {
                     to_parent: File::from(child_writes),
                     from_parent: BufReader::new(File::from(child_reads)),
@@ -175,7 +201,12 @@ impl ForkedChild {
         loop {
             match waitpid(self.pid, None) {
                 Err(Errno::EINTR) => continue,
-                Err(source) => return Err(NamespaceError::Wait { pid: self.pid, source }),
+                Err(source) => {
+                    return Err(NamespaceError::Wait {
+                        pid: self.pid,
+                        source,
+                    });
+                }
                 Ok(WaitStatus::Exited(_, code)) => {
                     self.reaped = true;
                     return Ok(code);

@@ -151,6 +151,15 @@ pub enum NamespaceError {
         source: Errno,
     },
 
+    /// Bringing the loopback interface up failed.
+    #[error("{op} on interface lo failed: {source}")]
+    Loopback {
+        /// The call that failed (`socket(2)`, `ioctl(SIOCGIFFLAGS)`, …).
+        op: &'static str,
+        /// Why the kernel refused.
+        source: Errno,
+    },
+
     /// `waitpid(2)` on a child failed.
     #[error("waitpid(2) of child pid {pid} failed: {source}")]
     Wait {

@@ -52,13 +52,15 @@ pub fn validate_hostname(name: &str) -> Result<(), NamespaceError> {
     Ok(())
 }
 
-/// Sets the hostname of the caller's UTS namespace: sethostname(2), after
-/// [`validate_hostname`].
+/// Sets the hostname of the caller's UTS namespace: sethostname(2).
+///
+/// Like Docker (and runc), this applies only the kernel's rule, at most [`HOST_NAME_MAX`]
+/// bytes: `docker run -h 'bad host!'` works. Call [`validate_hostname`] first where a name must
+/// also be resolvable.
 ///
 /// Needs `CAP_SYS_ADMIN` in the user namespace that owns the UTS namespace. Call it only
 /// after unsharing `Namespace::Uts`, or it renames the host.
 pub fn set_hostname(name: &str) -> Result<(), NamespaceError> {
-    validate_hostname(name)?;
     tracing::debug!(hostname = name, "sethostname");
     sethostname(name).map_err(|source| NamespaceError::SetHostname {
         name: name.to_string(),
@@ -77,7 +79,8 @@ mod tests {
         let longest_label = name.split('.').map(str::len).max().unwrap_or(0);
         (1..=64).contains(&b.len())
             && longest_label <= 63
-            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
             && b.first().is_some_and(u8::is_ascii_alphanumeric)
             && b.last().is_some_and(u8::is_ascii_alphanumeric)
             && !name.contains("..")
@@ -87,10 +90,27 @@ mod tests {
 
     #[test]
     fn examples_from_docker_run() {
-        for ok in ["web1", "a", "my-host.example.com", "0", "A-1.b-2", &"x".repeat(63)] {
+        for ok in [
+            "web1",
+            "a",
+            "my-host.example.com",
+            "0",
+            "A-1.b-2",
+            &"x".repeat(63),
+        ] {
             assert!(validate_hostname(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-web", "web-", "a..b", ".a", "a.", "under_score", "sp ace", "héte"] {
+        for bad in [
+            "",
+            "-web",
+            "web-",
+            "a..b",
+            ".a",
+            "a.",
+            "under_score",
+            "sp ace",
+            "héte",
+        ] {
             assert!(validate_hostname(bad).is_err(), "{bad:?}");
         }
         assert!(validate_hostname(&"x".repeat(64)).is_err(), "label of 64");

@@ -114,6 +114,9 @@ mod tests {
         // PIDs are at most 2^22 on Linux, so this one cannot exist.
         let err = namespace_id(Pid::from_raw(i32::MAX), Namespace::Net).expect_err("no such pid");
         let msg = err.to_string();
-        assert!(msg.starts_with("stat(2) of net namespace /proc/2147483647/ns/net failed: ENOENT"), "{msg}");
+        assert!(
+            msg.starts_with("stat(2) of net namespace /proc/2147483647/ns/net failed: ENOENT"),
+            "{msg}"
+        );
     }
 }

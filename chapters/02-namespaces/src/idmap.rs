@@ -74,8 +74,7 @@ pub fn validate_mappings(maps: &[IdMapping]) -> Result<(), NamespaceError> {
         if m.size == 0 {
             return bad(format!("mapping \"{m}\" has size 0"));
         }
-        if m.container_id.checked_add(m.size).is_none() || m.host_id.checked_add(m.size).is_none()
-        {
+        if m.container_id.checked_add(m.size).is_none() || m.host_id.checked_add(m.size).is_none() {
             return bad(format!("mapping \"{m}\" runs past the largest id"));
         }
     }
@@ -124,6 +123,13 @@ pub fn write_uid_map(pid: Pid, maps: &[IdMapping]) -> Result<(), NamespaceError>
     write_map(pid, "uid_map", maps)
 }
 
+/// Turns setgroups(2) off for good in the user namespace of `pid`: writes `deny` to
+/// `/proc/<pid>/setgroups`. Must happen before the gid map is written.
+pub fn deny_setgroups(pid: Pid) -> Result<(), NamespaceError> {
+    write_proc_file(&PathBuf::from(format!("/proc/{pid}/setgroups")), "deny")
+}
+
+// ANCHOR: setgroups_rule
 /// Writes the gid map of the user namespace `pid` is in: `/proc/<pid>/gid_map`, after
 /// writing `deny` to `/proc/<pid>/setgroups` when the rule below requires it.
 pub fn write_gid_map(pid: Pid, maps: &[IdMapping]) -> Result<(), NamespaceError> {
@@ -134,13 +140,6 @@ pub fn write_gid_map(pid: Pid, maps: &[IdMapping]) -> Result<(), NamespaceError>
     write_map(pid, "gid_map", maps)
 }
 
-/// Turns setgroups(2) off for good in the user namespace of `pid`: writes `deny` to
-/// `/proc/<pid>/setgroups`. Must happen before the gid map is written.
-pub fn deny_setgroups(pid: Pid) -> Result<(), NamespaceError> {
-    write_proc_file(&PathBuf::from(format!("/proc/{pid}/setgroups")), "deny")
-}
-
-// ANCHOR: setgroups_rule
 /// Whether `/proc/<pid>/setgroups` must say `deny` before the gid map may be written.
 ///
 /// The rule (since Linux 3.19): a writer *without* `CAP_SETGID` in the parent user namespace
@@ -201,14 +200,20 @@ mod tests {
     #[test]
     fn display_is_the_uid_map_line() {
         assert_eq!(m(0, 100000, 65536).to_string(), "0 100000 65536");
-        assert_eq!(render(&[m(0, 1000, 1), m(1, 100000, 65535)]), "0 1000 1\n1 100000 65535\n");
+        assert_eq!(
+            render(&[m(0, 1000, 1), m(1, 100000, 65535)]),
+            "0 1000 1\n1 100000 65535\n"
+        );
     }
 
     #[test]
     fn validate_accepts_the_usual_maps() {
         assert!(validate_mappings(&[m(0, 100000, 65536)]).is_ok());
         assert!(validate_mappings(&[m(0, 1000, 1), m(1, 100000, 65536)]).is_ok());
-        assert!(validate_mappings(&[m(0, 0, u32::MAX)]).is_ok(), "the init namespace's map");
+        assert!(
+            validate_mappings(&[m(0, 0, u32::MAX)]).is_ok(),
+            "the init namespace's map"
+        );
         let most: Vec<_> = (0..340).map(|i| m(i, i, 1)).collect();
         assert!(validate_mappings(&most).is_ok(), "340 short lines");
     }
@@ -225,7 +230,9 @@ mod tests {
         reject(&[m(0, 1000, 10), m(5, 2000, 10)], "overlap");
         reject(&[m(0, 1000, 10), m(100, 1005, 1)], "overlap");
         reject(&vec![m(0, 0, 1); 341], "at most 340");
-        let wide: Vec<_> = (0..340u32).map(|i| m(4_000_000_000 + i, 4_100_000_000 + i, 1)).collect();
+        let wide: Vec<_> = (0..340u32)
+            .map(|i| m(4_000_000_000 + i, 4_100_000_000 + i, 1))
+            .collect();
         reject(&wide, "fit in one write");
     }
 

@@ -43,12 +43,10 @@ pub fn unshare(namespaces: &[Namespace]) -> Result<(), NamespaceError> {
 
 /// Opens a namespace file (`/proc/<pid>/ns/<name>` or a bind mount of one): open(2).
 fn open_namespace(path: &Path, ns: Namespace) -> Result<OwnedFd, NamespaceError> {
-    open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).map_err(|source| {
-        NamespaceError::Open {
-            ns,
-            path: path.to_path_buf(),
-            source,
-        }
+    open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).map_err(|source| NamespaceError::Open {
+        ns,
+        path: path.to_path_buf(),
+        source,
     })
 }
 

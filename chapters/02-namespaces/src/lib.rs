@@ -16,7 +16,7 @@
 //! This crate is the chapter's code, one concept per module:
 //!
 //! - [`namespace`]: the seven kinds, their flags, `/proc` names and the order to join them;
-//! - [`join`]: `unshare(2)` to create namespaces, `setns(2)` (by path, pid or pidfd) to join;
+//! - [`mod@join`]: `unshare(2)` to create namespaces, `setns(2)` (by path, pid or pidfd) to join;
 //! - [`identity`]: whether two processes share a namespace (a namespace is an inode);
 //! - [`idmap`]: the uid and gid maps that give a user namespace its meaning;
 //! - [`hostname`]: the hostname of a UTS namespace;
@@ -32,14 +32,14 @@ pub mod hostname;
 pub mod identity;
 pub mod idmap;
 pub mod join;
+pub mod loopback;
 pub mod namespace;
 
 pub use child::{ChildSide, ForkedChild};
 pub use error::NamespaceError;
 pub use hostname::{set_hostname, validate_hostname};
-pub use identity::{
-    NamespaceId, current_namespace_id, namespace_id, namespace_id_of_path, same_namespace,
-};
+pub use identity::{NamespaceId, current_namespace_id, namespace_id, namespace_id_of_path, same_namespace};
 pub use idmap::{IdMapping, deny_setgroups, validate_mappings, write_gid_map, write_uid_map};
 pub use join::{PidFd, join, join_all, join_by_pidfd, join_path, unshare};
+pub use loopback::set_loopback_up;
 pub use namespace::{Namespace, clone_flags};

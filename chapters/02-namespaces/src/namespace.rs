@@ -1,16 +1,17 @@
 //! The seven kinds of namespace a container uses, and how each one is named.
 //!
-//! The kernel names a namespace kind in three ways, and this module keeps them together:
+//! The kernel names each kind twice: by a `CLONE_NEW*` flag (for `clone(2)`, `unshare(2)`
+//! and `setns(2)`) and by a file name under `/proc/<pid>/ns/`. [`Namespace`] keeps both:
 //!
-//! | kind   | `clone(2)` / `unshare(2)` flag | file under `/proc/<pid>/ns/` | what it isolates                    |
-//! |--------|--------------------------------|------------------------------|-------------------------------------|
-//! | user   | `CLONE_NEWUSER`                | `user`                       | user and group ids, capabilities    |
-//! | pid    | `CLONE_NEWPID`                 | `pid`                        | process ids                         |
-//! | uts    | `CLONE_NEWUTS`                 | `uts`                        | hostname and NIS domain name        |
-//! | ipc    | `CLONE_NEWIPC`                 | `ipc`                        | System V IPC, POSIX message queues  |
-//! | net    | `CLONE_NEWNET`                 | `net`                        | interfaces, routes, ports, firewall |
-//! | cgroup | `CLONE_NEWCGROUP`              | `cgroup`                     | the view of the cgroup tree         |
-//! | mount  | `CLONE_NEWNS`                  | `mnt`                        | the mount table                     |
+//! | kind   | flag              | `/proc/<pid>/ns/` | what it isolates                      |
+//! |--------|-------------------|-------------------|---------------------------------------|
+//! | user   | `CLONE_NEWUSER`   | `user`            | user and group ids, capabilities      |
+//! | pid    | `CLONE_NEWPID`    | `pid`             | process ids                           |
+//! | uts    | `CLONE_NEWUTS`    | `uts`             | hostname and NIS domain name          |
+//! | ipc    | `CLONE_NEWIPC`    | `ipc`             | System V IPC, POSIX message queues    |
+//! | net    | `CLONE_NEWNET`    | `net`             | interfaces, routes, ports, firewall   |
+//! | cgroup | `CLONE_NEWCGROUP` | `cgroup`          | the view of the cgroup tree           |
+//! | mount  | `CLONE_NEWNS`     | `mnt`             | the mount table                       |
 //!
 //! (The mount namespace was the first one, in 2002, before anyone expected more: that is why
 //! its flag is plain `CLONE_NEWNS`, "new namespace".)

@@ -26,14 +26,17 @@ fn unshare_net_in_a_child_gives_it_a_different_net_namespace_only() {
     let mut child = common::spawn(|side| {
         unshare(&[Namespace::Net])?;
         side.send("unshared")?;
-        side.wait_for_parent()
+        Ok(side.wait_for_parent()?)
     });
     assert_eq!(common::expect_line(&mut child), "unshared");
 
     let (me, it) = (Pid::this(), child.pid());
     assert!(!same_namespace(me, it, Namespace::Net).expect("compare net"));
     for ns in [Namespace::Uts, Namespace::Ipc, Namespace::Mount, Namespace::User] {
-        assert!(same_namespace(me, it, ns).expect("compare"), "{ns} is still shared");
+        assert!(
+            same_namespace(me, it, ns).expect("compare"),
+            "{ns} is still shared"
+        );
     }
     common::expect_success(child);
 }
@@ -48,11 +51,13 @@ fn a_child_that_unshared_sees_its_new_namespace_as_current() {
         unshare(&[Namespace::Ipc])?;
         let id = current_namespace_id(Namespace::Ipc)?;
         side.send(&id.inode.to_string())?;
-        side.wait_for_parent()
+        Ok(side.wait_for_parent()?)
     });
     let reported: u64 = common::expect_line(&mut child).parse().expect("an inode");
     assert_ne!(reported, host);
-    let seen = namespace_id(child.pid(), Namespace::Ipc).expect("child's ipc").inode;
+    let seen = namespace_id(child.pid(), Namespace::Ipc)
+        .expect("child's ipc")
+        .inode;
     assert_eq!(reported, seen, "inside and outside agree on the inode");
     common::expect_success(child);
 }

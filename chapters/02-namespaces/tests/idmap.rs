@@ -4,11 +4,14 @@ mod common;
 
 use ch02_namespaces::{IdMapping, Namespace, NamespaceError, unshare};
 use ch02_namespaces::{write_gid_map, write_uid_map};
-use nix::sys::prctl::set_dumpable;
-use nix::unistd::{Gid, Pid, Uid, getgid, getuid, setgid, setgroups, setuid};
+use nix::unistd::{Gid, Pid, Uid, getgid, getuid, setgid, setuid};
 
 const NOBODY: u32 = 65534;
-const ROOT_IS_NOBODY: [IdMapping; 1] = [IdMapping { container_id: 0, host_id: NOBODY, size: 1 }];
+const ROOT_IS_NOBODY: [IdMapping; 1] = [IdMapping {
+    container_id: 0,
+    host_id: NOBODY,
+    size: 1,
+}];
 
 /// The real id on the `Uid:` or `Gid:` line of /proc/<pid>/status.
 fn real_id(pid: Pid, key: &str) -> String {
@@ -20,17 +23,6 @@ fn real_id(pid: Pid, key: &str) -> String {
 fn proc_file(pid: Pid, name: &str) -> String {
     let text = std::fs::read_to_string(format!("/proc/{pid}/{name}")).expect("proc file");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Gives up root for good: uid and gid 65534, no supplementary groups. Changing uid makes a
-/// process non-dumpable, which hands its /proc files to root; set it back so the process can
-/// still write its own uid_map.
-fn become_nobody() -> common::ChildResult {
-    setgroups(&[])?;
-    setgid(Gid::from_raw(NOBODY))?;
-    setuid(Uid::from_raw(NOBODY))?;
-    set_dumpable(true)?;
-    Ok(())
 }
 
 #[test]
@@ -60,7 +52,11 @@ fn uid_0_inside_is_65534_outside_when_the_parent_writes_the_map() {
     assert_eq!(real_id(pid, "Gid:"), "65534");
     assert_eq!(proc_file(pid, "uid_map"), "0 65534 1");
     assert_eq!(proc_file(pid, "gid_map"), "0 65534 1");
-    assert_eq!(proc_file(pid, "setgroups"), "allow", "a privileged writer must not deny");
+    assert_eq!(
+        proc_file(pid, "setgroups"),
+        "allow",
+        "a privileged writer must not deny"
+    );
     common::expect_success(child);
 }
 
@@ -70,12 +66,17 @@ fn an_unprivileged_process_maps_itself_after_denying_setgroups() {
         return;
     }
     let mut child = common::spawn(|side| {
-        become_nobody()?;
+        common::become_nobody()?;
         unshare(&[Namespace::User])?;
         write_uid_map(Pid::this(), &ROOT_IS_NOBODY)?;
         write_gid_map(Pid::this(), &ROOT_IS_NOBODY)?;
         let setgroups = std::fs::read_to_string("/proc/self/setgroups")?;
-        side.send(&format!("uid={} gid={} setgroups={}", getuid(), getgid(), setgroups.trim()))?;
+        side.send(&format!(
+            "uid={} gid={} setgroups={}",
+            getuid(),
+            getgid(),
+            setgroups.trim()
+        ))?;
         side.wait_for_parent()?;
         Ok(())
     });
@@ -93,7 +94,7 @@ fn without_deny_the_kernel_refuses_an_unprivileged_gid_map() {
     }
     // The rule write_gid_map follows is the kernel's: skip the deny and see EPERM.
     let mut child = common::spawn(|side| {
-        become_nobody()?;
+        common::become_nobody()?;
         unshare(&[Namespace::User])?;
         let result = std::fs::write("/proc/self/gid_map", "0 65534 1\n");
         side.send(&format!("{:?}", result.map_err(|e| e.kind())))?;
@@ -117,8 +118,16 @@ fn an_invalid_map_is_rejected_before_the_one_write_is_spent() {
     assert_eq!(common::expect_line(&mut child), "unshared");
     let pid = child.pid();
     let overlapping = [
-        IdMapping { container_id: 0, host_id: 100_000, size: 10 },
-        IdMapping { container_id: 5, host_id: 200_000, size: 10 },
+        IdMapping {
+            container_id: 0,
+            host_id: 100_000,
+            size: 10,
+        },
+        IdMapping {
+            container_id: 5,
+            host_id: 200_000,
+            size: 10,
+        },
     ];
     let err = write_uid_map(pid, &overlapping).expect_err("overlap");
     assert!(matches!(err, NamespaceError::InvalidMapping { .. }), "{err}");
@@ -126,6 +135,11 @@ fn an_invalid_map_is_rejected_before_the_one_write_is_spent() {
     write_uid_map(pid, &ROOT_IS_NOBODY).expect("the single write is still available");
     assert_eq!(proc_file(pid, "uid_map"), "0 65534 1");
     let again = write_uid_map(pid, &ROOT_IS_NOBODY).expect_err("a map is written only once");
-    assert!(again.to_string().starts_with(&format!("write(2) of \"0 65534 1\\n\" to user namespace file /proc/{pid}/uid_map failed: EPERM")), "{again}");
+    assert!(
+        again.to_string().starts_with(&format!(
+            "write(2) of \"0 65534 1\\n\" to user namespace file /proc/{pid}/uid_map failed: EPERM"
+        )),
+        "{again}"
+    );
     common::expect_success(child);
 }

@@ -19,7 +19,7 @@ fn container(namespaces: &'static [Namespace]) -> ch02_namespaces::ForkedChild {
             set_hostname("ch02-join")?;
         }
         side.send("ready")?;
-        side.wait_for_parent()
+        Ok(side.wait_for_parent()?)
     });
     assert_eq!(common::expect_line(&mut child), "ready");
     child
@@ -45,7 +45,7 @@ fn join_puts_a_second_child_into_the_first_ones_net_namespace() {
         let before = sharing(target, &[Namespace::Net])?;
         join(target, Namespace::Net)?;
         side.send(&format!("{before} -> {}", sharing(target, &[Namespace::Net])?))?;
-        side.wait_for_parent()
+        Ok(side.wait_for_parent()?)
     });
     assert_eq!(common::expect_line(&mut second), "net=false -> net=true");
     assert!(same_namespace(second.pid(), target, Namespace::Net).expect("compare"));
@@ -64,10 +64,12 @@ fn join_by_pidfd_enters_net_and_uts_in_one_call() {
     let mut second = common::spawn(move |side| {
         let pidfd = PidFd::open(target)?;
         join_by_pidfd(&pidfd, &[Namespace::Net, Namespace::Uts])?;
-        let host = gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
+        let host = gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let kinds = [Namespace::Net, Namespace::Uts, Namespace::Mount];
         side.send(&format!("{} hostname={host}", sharing(target, &kinds)?))?;
-        side.wait_for_parent()
+        Ok(side.wait_for_parent()?)
     });
     let report = common::expect_line(&mut second);
     assert_eq!(report, "net=true uts=true mnt=true hostname=ch02-join");
@@ -87,7 +89,7 @@ fn join_all_enters_every_namespace_and_skips_the_shared_ones() {
     let mut second = common::spawn(move |side| {
         join_all(target, &Namespace::ALL)?;
         side.send(&sharing(target, &Namespace::ALL)?)?;
-        side.wait_for_parent()
+        Ok(side.wait_for_parent()?)
     });
     let report = common::expect_line(&mut second);
     let all_true = "user=true pid=true uts=true ipc=true net=true cgroup=true mnt=true";
@@ -101,18 +103,58 @@ fn join_all_enters_a_user_namespace_before_the_namespaces_it_owns() {
     if !common::is_root("join_all_enters_a_user_namespace_before_the_namespaces_it_owns") {
         return;
     }
-    let first = container(&[Namespace::User, Namespace::Net]);
-    let root = [IdMapping { container_id: 0, host_id: 0, size: 1 }];
-    write_uid_map(first.pid(), &root).expect("uid map");
-    write_gid_map(first.pid(), &root).expect("gid map");
+    // A rootless container: nobody unshares user + net and maps itself to root inside.
+    let mut first = common::spawn(|side| {
+        common::become_nobody()?;
+        unshare(&[Namespace::User, Namespace::Net])?;
+        let root = [IdMapping {
+            container_id: 0,
+            host_id: 65534,
+            size: 1,
+        }];
+        write_uid_map(Pid::this(), &root)?;
+        write_gid_map(Pid::this(), &root)?;
+        side.send("ready")?;
+        Ok(side.wait_for_parent()?)
+    });
+    assert_eq!(common::expect_line(&mut first), "ready");
     let target = first.pid();
+    // Another process of nobody joins it. It has no capabilities on the host, so setns(2)
+    // into the net namespace works only *after* joining the user namespace that owns it:
+    // asked in the "wrong" order, join_all must still use JOIN_ORDER.
     let mut second = common::spawn(move |side| {
-        // Asked in the "wrong" order; join_all uses JOIN_ORDER (user first).
+        common::become_nobody()?;
         join_all(target, &[Namespace::Net, Namespace::User])?;
         side.send(&sharing(target, &[Namespace::User, Namespace::Net])?)?;
-        side.wait_for_parent()
+        Ok(side.wait_for_parent()?)
     });
     assert_eq!(common::expect_line(&mut second), "user=true net=true");
+    common::expect_success(second);
+    common::expect_success(first);
+}
+
+#[test]
+fn net_before_user_is_refused_for_an_unprivileged_joiner() {
+    if !common::is_root("net_before_user_is_refused_for_an_unprivileged_joiner") {
+        return;
+    }
+    // The counter-proof of the test above: the same join in the other order fails.
+    let mut first = common::spawn(|side| {
+        common::become_nobody()?;
+        unshare(&[Namespace::User, Namespace::Net])?;
+        side.send("ready")?;
+        Ok(side.wait_for_parent()?)
+    });
+    assert_eq!(common::expect_line(&mut first), "ready");
+    let target = first.pid();
+    let mut second = common::spawn(move |side| {
+        common::become_nobody()?;
+        let result = join(target, Namespace::Net);
+        Ok(side.send(&result.map_or_else(|e| e.to_string(), |()| "joined".into()))?)
+    });
+    let expected =
+        format!("setns(2) into net namespace /proc/{target}/ns/net failed: EPERM: Operation not permitted");
+    assert_eq!(common::expect_line(&mut second), expected);
     common::expect_success(second);
     common::expect_success(first);
 }
@@ -124,7 +166,7 @@ fn join_path_checks_the_namespace_kind() {
     }
     let mut child = common::spawn(|side| {
         let wrong = join_path(Path::new("/proc/self/ns/uts"), Namespace::Net);
-        side.send(&wrong.map_or_else(|e| e.to_string(), |()| "joined".into()))
+        Ok(side.send(&wrong.map_or_else(|e| e.to_string(), |()| "joined".into()))?)
     });
     assert_eq!(
         common::expect_line(&mut child),
@@ -144,7 +186,7 @@ fn joining_a_process_that_is_gone_names_the_file() {
     // Still in a child: should the pid have been reused, only the child changes namespaces.
     let mut child = common::spawn(move |side| {
         let result = join_all(pid, &[Namespace::Net]);
-        side.send(&result.map_or_else(|e| e.to_string(), |()| "joined".into()))
+        Ok(side.send(&result.map_or_else(|e| e.to_string(), |()| "joined".into()))?)
     });
     assert_eq!(
         common::expect_line(&mut child),

@@ -48,16 +48,18 @@ pub fn drop_bounding_set(keep: &[Capability]) -> Result<(), RootfsError> {
     Ok(())
 }
 
-/// Set the effective, permitted and inheritable sets to `keep` and clear the ambient set.
+/// Set the effective and permitted sets to `keep`; empty the inheritable and ambient sets.
 ///
 /// Call after [`crate::user::switch_user`]: for root, `execve(2)` then grants exactly the
-/// bounding set; for any other uid the kernel already emptied these sets.
+/// bounding set; for any other uid the kernel already emptied these sets. The inheritable set
+/// stays empty, as in Docker since runc 1.1: a capability in it would survive an exec of a
+/// program with matching file capabilities, which nothing in a container needs.
 pub fn set_process_capabilities(keep: &[Capability]) -> Result<(), RootfsError> {
     let set: CapsHashSet = keep.iter().copied().collect();
     caps::clear(None, CapSet::Ambient).map_err(caps_error("clear ambient set"))?;
     let permitted = caps::read(None, CapSet::Permitted).map_err(caps_error("read permitted set"))?;
     let set: CapsHashSet = set.intersection(&permitted).copied().collect();
-    caps::set(None, CapSet::Inheritable, &set).map_err(caps_error("set inheritable set"))?;
+    caps::clear(None, CapSet::Inheritable).map_err(caps_error("clear inheritable set"))?;
     caps::set(None, CapSet::Effective, &set).map_err(caps_error("set effective set"))?;
     caps::set(None, CapSet::Permitted, &set).map_err(caps_error("set permitted set"))
 }

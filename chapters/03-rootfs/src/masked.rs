@@ -75,11 +75,11 @@ pub fn readonly_path(sys: &dyn Syscall, path: &Path) -> Result<(), RootfsError> 
 
 /// Apply Docker's default masked and read-only paths.
 pub fn apply_default_masks(sys: &dyn Syscall) -> Result<(), RootfsError> {
-    for p in MASKED_PATHS {
-        mask_path(sys, Path::new(p))?;
-    }
     for p in READONLY_PATHS {
         readonly_path(sys, Path::new(p))?;
+    }
+    for p in MASKED_PATHS {
+        mask_path(sys, Path::new(p))?;
     }
     Ok(())
 }

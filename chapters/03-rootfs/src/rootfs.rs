@@ -56,11 +56,12 @@ pub fn prepare_rootfs(sys: &dyn Syscall, spec: &RootfsSpec) -> Result<(), Rootfs
     }
     pivot_into(sys, &spec.rootfs)?;
     // From here on, paths are the container's own.
-    for p in &spec.masked_paths {
-        mask_path(sys, p)?;
-    }
+    // runc's order: freeze first, then hide (a masked path inside a read-only one stays masked).
     for p in &spec.readonly_paths {
         readonly_path(sys, p)?;
+    }
+    for p in &spec.masked_paths {
+        mask_path(sys, p)?;
     }
     Ok(())
 }

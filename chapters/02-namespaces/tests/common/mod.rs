@@ -61,3 +61,15 @@ pub fn expect_success(mut child: ForkedChild) {
     let code = child.wait().expect("wait for the child");
     assert_eq!(code, 0, "child {pid} exited {code}: {report:?}");
 }
+
+/// Gives up root for good: uid and gid 65534, no supplementary groups. Changing uid makes a
+/// process non-dumpable, which hands its /proc files to root; set it back so the process can
+/// still write its own uid_map and others of the same uid can open its /proc/<pid>/ns.
+pub fn become_nobody() -> ChildResult {
+    use nix::unistd::{Gid, Uid, setgid, setgroups, setuid};
+    setgroups(&[])?;
+    setgid(Gid::from_raw(65534))?;
+    setuid(Uid::from_raw(65534))?;
+    nix::sys::prctl::set_dumpable(true)?;
+    Ok(())
+}
