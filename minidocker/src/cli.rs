@@ -10,6 +10,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::engine::{DEFAULT_DATA_ROOT, Engine, RunOptions};
 use crate::env::{expand_env_flag, validate_env_flag};
 
+/// Docker's help layout: the usage line first (two spaces after `Usage:`), then the summary.
+const DOCKER_HELP: &str = "Usage:  {usage}\n\n{about-with-newline}\nOptions:\n{options}\n";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "minidocker",
@@ -17,6 +20,9 @@ use crate::env::{expand_env_flag, validate_env_flag};
     about = "A self-sufficient runtime for containers, built one chapter at a time"
 )]
 #[command(disable_help_subcommand = true)]
+#[command(
+    help_template = "Usage:  {usage}\n\n{about-with-newline}\nCommands:\n{subcommands}\n\nGlobal Options:\n{options}\n"
+)]
 pub struct Cli {
     /// Root of persistent state (images, containers), laid out like /var/lib/docker
     #[arg(long, global = true, env = "MINIDOCKER_DATA_ROOT", default_value = DEFAULT_DATA_ROOT)]
@@ -33,11 +39,12 @@ pub enum Command {
     /// Create and run a new container from an image
     #[command(
         override_usage = "minidocker run [OPTIONS] IMAGE [COMMAND] [ARG...]",
-        disable_help_flag = true
+        disable_help_flag = true,
+        help_template = DOCKER_HELP
     )]
     Run(RunArgs),
     /// Import the contents from a tarball to create a filesystem image
-    #[command(override_usage = "minidocker import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
+    #[command(override_usage = "minidocker import [OPTIONS] file|- [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
     Import(ImportArgs),
 }
 
@@ -85,11 +92,16 @@ pub struct ImportArgs {
 /// What the process should exit with, after printing.
 pub type ExitCode = i32;
 
+/// The subcommand being parsed: the first argument that names one (global flags' values,
+/// like `--data-root DIR`, are not mistaken for it).
 fn subcommand_of(args: &[OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let known: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
     args.iter()
         .skip(1)
         .filter_map(|a| a.to_str())
-        .find(|a| !a.starts_with('-'))
+        .find(|a| known.contains(a))
         .map(str::to_owned)
 }
 

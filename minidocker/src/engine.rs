@@ -287,7 +287,10 @@ impl Engine {
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         std::fs::write(dir.join("resolv.conf"), container_resolv_conf(&host_resolv))
             .map_err(io("writing resolv.conf"))?;
-        std::fs::write(rootfs.join(".dockerenv"), b"").map_err(io("writing /.dockerenv"))?;
+        let dockerenv = rootfs.join(".dockerenv");
+        std::fs::write(&dockerenv, b"").map_err(io("writing /.dockerenv"))?;
+        std::fs::set_permissions(&dockerenv, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .map_err(io("chmod /.dockerenv"))?;
         std::fs::create_dir_all(rootfs.join("etc")).map_err(io("creating /etc"))
     }
 }

@@ -296,7 +296,7 @@ mod tests {
         );
         assert_eq!(
             store.resolve("Bad").unwrap_err().to_string(),
-            "invalid reference format: repository name must be lowercase"
+            "invalid reference format: repository name (library/Bad) must be lowercase"
         );
     }
 

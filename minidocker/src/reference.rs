@@ -17,8 +17,8 @@ const NAME_TOTAL_LENGTH_MAX: usize = 255;
 pub enum ReferenceError {
     #[error("invalid reference format")]
     Invalid,
-    #[error("invalid reference format: repository name must be lowercase")]
-    Uppercase,
+    #[error("invalid reference format: repository name ({0}) must be lowercase")]
+    Uppercase(String),
     #[error("repository name must not be more than 255 characters")]
     NameTooLong,
 }
@@ -112,7 +112,7 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
     }
     let (domain, path) = split_domain(name);
     if path.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(ReferenceError::Uppercase);
+        return Err(ReferenceError::Uppercase(path));
     }
     if !is_domain(&domain) || !path.split('/').all(is_path_component) {
         return Err(ReferenceError::Invalid);
@@ -260,8 +260,8 @@ mod tests {
     #[test]
     fn rejects_what_docker_rejects() {
         assert_eq!(
-            Reference::parse_normalized("BusyBox").unwrap_err(),
-            ReferenceError::Uppercase
+            Reference::parse_normalized("BusyBox").unwrap_err().to_string(),
+            "invalid reference format: repository name (library/BusyBox) must be lowercase"
         );
         for bad in [
             "",

@@ -81,10 +81,6 @@ fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFai
     nix::unistd::setsid().map_err(|e| init_error(&e))?;
     // If minidocker dies, its container dies with it (shims that outlive us come in chapter 8).
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(|e| init_error(&e))?;
-    if !spec.keep_stdin {
-        let null = std::fs::File::open("/dev/null").map_err(|e| init_error(&e))?;
-        nix::unistd::dup2_stdin(&null).map_err(|e| init_error(&e))?;
-    }
     set_hostname(&spec.hostname).map_err(|e| match e {
         // runc's wording: "sethostname: invalid argument"
         ch02_namespaces::NamespaceError::SetHostname { source, .. } => {
@@ -94,6 +90,11 @@ fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFai
     })?;
     set_loopback_up().map_err(|e| init_error(&e))?;
     prepare_rootfs(&LinuxSyscall, &spec.rootfs).map_err(|e| init_error(&e))?;
+    if !spec.keep_stdin {
+        // the container's own /dev/null, so /proc/self/fd/0 reads "/dev/null" inside
+        let null = std::fs::File::open("/dev/null").map_err(|e| init_error(&e))?;
+        nix::unistd::dup2_stdin(&null).map_err(|e| init_error(&e))?;
+    }
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     Err(exec_process(&spec.process))
 }

@@ -1,1 +1,38 @@
-//! placeholder
+//! The harness of minidocker's end-to-end tests.
+//!
+//! The tests in `tests/tests/*.rs` drive the real `minidocker` binary as a user would, as root,
+//! on the real kernel, and compare what they see with what Docker does (`docs/oracle/`).
+//!
+//! - [`root`]: skip (and pass) when not root: [`root_test!`].
+//! - [`binary`]: where the `minidocker` binary under test is.
+//! - [`image`]: the busybox rootfs tar imported into every test's data root.
+//! - [`process`]: run a command with a timeout and capture [`Output`]; keep one running ([`Spawned`]).
+//! - [`test_env`]: [`TestEnv`], a fresh data root per test that cleans up after itself, even on panic.
+//! - [`host`]: what the host has: mounts, processes and their root directories.
+//! - [`leaks`]: what minidocker tests may have left behind (used by the `leak-check` binary).
+//! - [`text`]: Docker's messages, id redaction, shell quoting.
+//!
+//! Running them (as root; as another user every test passes as `skipped: needs root`):
+//!
+//! ```text
+//! cargo build -p minidocker && cargo nextest run -p minidocker-e2e   # or cargo test
+//! INSTA_UPDATE=always cargo nextest run -p minidocker-e2e            # rewrite the snapshots
+//! cargo nextest run -p minidocker-e2e --run-ignored only             # known mismatches with Docker
+//! cargo run -p minidocker-e2e --bin leak-check                       # anything left on the host?
+//! ```
+//!
+//! Cargo does not rebuild `minidocker` for these tests: build it first (or set `MINIDOCKER_BIN`).
+
+pub mod binary;
+pub mod host;
+pub mod image;
+pub mod leaks;
+pub mod process;
+pub mod root;
+pub mod test_env;
+pub mod text;
+
+pub use binary::minidocker_bin;
+pub use process::{Cmd, Output, Spawned};
+pub use root::require_root;
+pub use test_env::TestEnv;

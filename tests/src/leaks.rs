@@ -1,0 +1,196 @@
+//! What minidocker tests may have left on the host, for the `leak-check` binary.
+//!
+//! - mounts (in this mount namespace) whose path contains `minidocker`, or that lie under a temp
+//!   dir with a file system a container setup makes (proc, sysfs, tmpfs, devpts, mqueue, overlay);
+//! - processes whose root is not the host's `/` and that belong to a minidocker container: the
+//!   root path lies under a temp dir or `/var/lib/minidocker`, or the root directory is a
+//!   container rootfs (`<data-root>/containers/<id>/rootfs`) of a minidocker data root, or
+//!   it was deleted (a container whose data root was removed under it);
+//! - the harness's data roots, `<tmp>/minidocker-e2e-*`.
+//!
+//! The Docker oracle's own state (`/tmp/minidocker-oracle`, a real dockerd used for reference
+//! runs) is not minidocker's and is not reported.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::host::{self, DirId, MountEntry, ProcessRoot};
+use crate::test_env::DATA_ROOT_PREFIX;
+
+/// minidocker's default data root.
+pub const DEFAULT_DATA_ROOT: &str = "/var/lib/minidocker";
+
+/// Paths containing this belong to the Docker oracle, not to minidocker.
+pub const ORACLE_MARK: &str = "minidocker-oracle";
+
+/// File systems a container's setup mounts.
+pub const CONTAINER_FSTYPES: [&str; 6] = ["proc", "sysfs", "tmpfs", "devpts", "mqueue", "overlay"];
+
+/// One thing left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leak {
+    Mount(MountEntry),
+    Process { process: ProcessRoot, why: &'static str },
+    DataRoot(PathBuf),
+}
+
+impl std::fmt::Display for Leak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Leak::Mount(m) => write!(f, "mount: {m}"),
+            Leak::Process { process, why } => write!(f, "process: {process}: {why}"),
+            Leak::DataRoot(p) => write!(f, "data root: {}", p.display()),
+        }
+    }
+}
+
+/// The system temp dirs: `$TMPDIR` (or `/tmp`), `/tmp` and `/var/tmp`, as far as they exist.
+pub fn temp_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for d in [
+        std::env::temp_dir(),
+        PathBuf::from("/tmp"),
+        PathBuf::from("/var/tmp"),
+    ] {
+        match d.canonicalize() {
+            Ok(d) if !dirs.contains(&d) => dirs.push(d),
+            _ => {}
+        }
+    }
+    dirs
+}
+
+/// Everything left behind, in the order mounts, processes, data roots.
+pub fn scan() -> Vec<Leak> {
+    let temps = temp_dirs();
+    let mut leaks: Vec<Leak> = host::mounts()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| is_leaked_mount(m, &temps))
+        .map(Leak::Mount)
+        .collect();
+
+    let data_roots = data_roots(&temps);
+    let rootfs_ids = container_rootfs_ids(&data_roots);
+    let host_root = host::host_root_id().ok();
+    let me = std::process::id() as i32;
+    for p in host::process_roots() {
+        if p.pid == me || Some(p.root_id) == host_root {
+            continue;
+        }
+        let text = p.root.to_string_lossy();
+        let why = if text.contains(ORACLE_MARK) {
+            None
+        } else if p.root != Path::new("/")
+            && (under_any(&p.root, &temps) || p.root.starts_with(DEFAULT_DATA_ROOT))
+        {
+            Some("root under a temp dir or the default data root")
+        } else if rootfs_ids.contains(&p.root_id) {
+            Some("root is a minidocker container's rootfs")
+        } else if p.root_deleted {
+            Some("root directory deleted (its data root was removed while it ran?)")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            leaks.push(Leak::Process { process: p, why });
+        }
+    }
+
+    leaks.extend(
+        data_roots
+            .into_iter()
+            .filter(|d| {
+                d.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(DATA_ROOT_PREFIX))
+            })
+            .map(Leak::DataRoot),
+    );
+    leaks
+}
+
+fn is_leaked_mount(m: &MountEntry, temps: &[PathBuf]) -> bool {
+    let path = m.mount_point.to_string_lossy();
+    if path.contains(ORACLE_MARK) {
+        return false;
+    }
+    path.contains("minidocker")
+        || (CONTAINER_FSTYPES.contains(&m.fstype.as_str())
+            && temps
+                .iter()
+                .any(|t| m.mount_point.starts_with(t) && m.mount_point != *t))
+}
+
+fn under_any(path: &Path, dirs: &[PathBuf]) -> bool {
+    dirs.iter().any(|d| path.starts_with(d))
+}
+
+/// The harness's data roots in the temp dirs, other temp entries named `*minidocker*` (not the
+/// oracle's), and the default data root.
+fn data_roots(temps: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    for t in temps {
+        let Ok(entries) = std::fs::read_dir(t) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.contains("minidocker")
+                && !name.contains(ORACLE_MARK)
+                && e.file_type().is_ok_and(|t| t.is_dir())
+            {
+                roots.push(e.path());
+            }
+        }
+    }
+    roots.sort();
+    if Path::new(DEFAULT_DATA_ROOT).is_dir() {
+        roots.push(PathBuf::from(DEFAULT_DATA_ROOT));
+    }
+    roots
+}
+
+/// The identities of `<root>/containers/*/rootfs` for each data root.
+fn container_rootfs_ids(roots: &[PathBuf]) -> HashSet<DirId> {
+    use std::os::unix::fs::MetadataExt;
+    roots
+        .iter()
+        .filter_map(|r| std::fs::read_dir(r.join("containers")).ok())
+        .flat_map(|d| d.flatten())
+        .filter_map(|c| std::fs::metadata(c.path().join("rootfs")).ok())
+        .map(|m| (m.dev(), m.ino()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mount(path: &str, fstype: &str) -> MountEntry {
+        MountEntry {
+            mount_point: path.into(),
+            fstype: fstype.into(),
+            source: "none".into(),
+        }
+    }
+
+    #[test]
+    fn which_mounts_count_as_leaks() {
+        let temps = [PathBuf::from("/tmp")];
+        assert!(is_leaked_mount(
+            &mount("/var/lib/minidocker/containers/x/rootfs", "ext4"),
+            &temps
+        ));
+        assert!(is_leaked_mount(&mount("/tmp/abc/rootfs/proc", "proc"), &temps));
+        assert!(
+            !is_leaked_mount(&mount("/tmp", "tmpfs"), &temps),
+            "the temp dir itself may be a tmpfs"
+        );
+        assert!(!is_leaked_mount(&mount("/tmp/abc", "ext4"), &temps));
+        assert!(!is_leaked_mount(
+            &mount("/tmp/minidocker-oracle/root/overlay2/x/merged", "overlay"),
+            &temps
+        ));
+        assert!(!is_leaked_mount(&mount("/dev/shm", "tmpfs"), &temps));
+    }
+}

@@ -1,0 +1,235 @@
+//! [`TestEnv`]: one test's own minidocker world, removed when the test ends, even by a panic.
+//!
+//! Each test gets a fresh data root `<tmp>/minidocker-e2e-XXXXXX` (so tests run in parallel)
+//! with the busybox image imported as `busybox:latest`. minidocker is pointed at it with
+//! `MINIDOCKER_DATA_ROOT` (the same as `--data-root`). On drop it:
+//! 1. kills (SIGKILL, by pid) every process whose root is the data root or below it, and waits
+//!    until they are gone;
+//! 2. unmounts (`MNT_DETACH`, deepest first) whatever is mounted under the data root;
+//! 3. removes the data root.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+use crate::host::{MountEntry, ProcessRoot, mounts_under, processes_rooted_under};
+use crate::process::{Cmd, Output, Spawned};
+
+/// The name prefix of every data root the harness makes (the leak checker looks for it).
+pub const DATA_ROOT_PREFIX: &str = "minidocker-e2e-";
+
+/// The image reference tests use.
+pub const IMAGE: &str = "busybox";
+
+/// One test's data root, with busybox imported. See the module documentation.
+#[derive(Debug)]
+pub struct TestEnv {
+    root: PathBuf,
+    image_id: String,
+}
+
+impl TestEnv {
+    /// A fresh data root with `busybox:latest` imported.
+    #[track_caller]
+    pub fn new() -> TestEnv {
+        let mut env = TestEnv::empty();
+        let out = env
+            .cmd(&["import", "-", IMAGE])
+            .stdin(crate::image::busybox_rootfs_tar())
+            .output();
+        assert!(
+            out.code == 0 && out.stdout.starts_with("sha256:"),
+            "importing busybox failed:\n{out}"
+        );
+        env.image_id = out.stdout.trim_end().to_owned();
+        env
+    }
+
+    /// A fresh, empty data root (no image).
+    #[track_caller]
+    pub fn empty() -> TestEnv {
+        let dir = tempfile::Builder::new()
+            .prefix(DATA_ROOT_PREFIX)
+            .tempdir()
+            .unwrap_or_else(|e| panic!("creating a data root in {}: {e}", std::env::temp_dir().display()));
+        TestEnv {
+            root: dir.keep(),
+            image_id: String::new(),
+        }
+    }
+
+    pub fn data_root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The id of the imported busybox image, `sha256:<64 hex>`.
+    pub fn image_id(&self) -> &str {
+        &self.image_id
+    }
+
+    /// `minidocker ARGS...` against this data root, to be adjusted then run.
+    pub fn cmd(&self, args: &[&str]) -> Cmd {
+        Cmd::new(crate::minidocker_bin())
+            .args(args)
+            .env("MINIDOCKER_DATA_ROOT", &self.root)
+    }
+
+    /// Runs `minidocker ARGS...` to completion.
+    #[track_caller]
+    pub fn minidocker(&self, args: &[&str]) -> Output {
+        self.cmd(args).output()
+    }
+
+    /// Runs `minidocker run ARGS...` to completion.
+    #[track_caller]
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_cmd(args).output()
+    }
+
+    /// `minidocker run ARGS...`, to be adjusted (stdin, env, timeout) then run or spawned.
+    pub fn run_cmd(&self, args: &[&str]) -> Cmd {
+        self.cmd(&["run"]).args(args)
+    }
+
+    /// Starts `minidocker run ARGS...` and returns without waiting.
+    #[track_caller]
+    pub fn spawn_run(&self, args: &[&str]) -> Spawned {
+        self.run_cmd(args).spawn()
+    }
+
+    /// `<data-root>/containers`.
+    pub fn containers_dir(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+
+    /// The ids of the containers that exist (have a directory), sorted.
+    pub fn container_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.containers_dir())
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// A container's `config.v2.json`.
+    #[track_caller]
+    pub fn config(&self, id: &str) -> Value {
+        let path = self.containers_dir().join(id).join("config.v2.json");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}\n{text}", path.display()))
+    }
+
+    /// The id and config of the only container; panics if there are none or several.
+    #[track_caller]
+    pub fn only_container(&self) -> (String, Value) {
+        match self.container_ids().as_slice() {
+            [id] => (id.clone(), self.config(id)),
+            ids => panic!("expected exactly one container, found {ids:?}"),
+        }
+    }
+
+    /// The id and config of the container named `name` (without the leading `/`), if any.
+    /// Configs that cannot be read right now (being written) are skipped.
+    pub fn find_container(&self, name: &str) -> Option<(String, Value)> {
+        self.container_ids().into_iter().find_map(|id| {
+            let text =
+                std::fs::read_to_string(self.containers_dir().join(&id).join("config.v2.json")).ok()?;
+            let config: Value = serde_json::from_str(&text).ok()?;
+            (config["Name"] == format!("/{name}")).then_some((id, config))
+        })
+    }
+
+    /// Waits until the container `name` is running and returns its init's host pid
+    /// (`State.Pid`), after checking that this process's root really is inside the data root.
+    #[track_caller]
+    pub fn wait_for_running(&self, name: &str, timeout: Duration) -> Pid {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((_, config)) = self.find_container(name) {
+                let pid = config["State"]["Pid"].as_i64().unwrap_or(0);
+                if config["State"]["Status"] == "running" && pid > 1 {
+                    let pid = Pid::from_raw(
+                        i32::try_from(pid).unwrap_or_else(|_| panic!("State.Pid {pid} out of range")),
+                    );
+                    let inside = self.processes_inside();
+                    assert!(
+                        inside.iter().any(|p| p.pid == pid.as_raw()),
+                        "State.Pid {pid} is not a process rooted in the data root: {inside:?}"
+                    );
+                    return pid;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "container {name} not running after {timeout:?}: {:?}",
+                self.find_container(name)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Processes whose root is the data root or inside it (container processes).
+    pub fn processes_inside(&self) -> Vec<ProcessRoot> {
+        processes_rooted_under(&self.root)
+    }
+
+    /// Mounts of the test's (the host's) mount namespace under the data root.
+    pub fn mounts_inside(&self) -> Vec<MountEntry> {
+        mounts_under(&self.root)
+    }
+
+    fn kill_processes_inside(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let procs = self.processes_inside();
+            if procs.is_empty() {
+                return;
+            }
+            if Instant::now() > deadline {
+                eprintln!(
+                    "minidocker-e2e: processes still alive in {}: {procs:?}",
+                    self.root.display()
+                );
+                return;
+            }
+            for p in &procs {
+                let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn unmount_inside(&self) {
+        let mut mounts = self.mounts_inside();
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.mount_point.components().count()));
+        for m in mounts {
+            if let Err(e) = nix::mount::umount2(&m.mount_point, nix::mount::MntFlags::MNT_DETACH) {
+                eprintln!("minidocker-e2e: umount {}: {e}", m.mount_point.display());
+            }
+        }
+    }
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        TestEnv::new()
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        self.kill_processes_inside();
+        self.unmount_inside();
+        if let Err(e) = std::fs::remove_dir_all(&self.root) {
+            eprintln!("minidocker-e2e: removing {}: {e}", self.root.display());
+        }
+    }
+}
