@@ -10,6 +10,7 @@ pub mod cli;
 pub mod container;
 pub mod engine;
 pub mod env;
+pub mod format;
 pub mod image_store;
 pub mod names;
 pub mod reference;
