@@ -13,6 +13,12 @@ pub enum ContainerError {
         "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
     )]
     NameInUse { name: String, id: String },
+    #[error("No such container: {0}")]
+    NotFound(String),
+    #[error(
+        "You cannot remove a running container {0}. Stop the container before attempting removal or force remove"
+    )]
+    RemoveRunning(String),
     #[error("Invalid container name ({0}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
     InvalidName(String),
     #[error("container store {path}: {source}")]
@@ -139,6 +145,23 @@ impl ContainerStore {
             }
         }
         Ok(out)
+    }
+
+    /// The container `name_or_id` names: its name (with or without the slash), its full id, or a
+    /// unique id prefix, as Docker resolves them (an exact name wins over an id prefix).
+    pub fn find(&self, name_or_id: &str) -> Result<Container, ContainerError> {
+        let all = self.list()?;
+        let wanted_name = format!("/{}", name_or_id.trim_start_matches('/'));
+        if let Some(c) = all.iter().find(|c| c.id == name_or_id || c.name == wanted_name) {
+            return Ok(c.clone());
+        }
+        let mut by_prefix = all
+            .iter()
+            .filter(|c| !name_or_id.is_empty() && c.id.starts_with(name_or_id));
+        match (by_prefix.next(), by_prefix.next()) {
+            (Some(c), None) => Ok(c.clone()),
+            _ => Err(ContainerError::NotFound(name_or_id.to_owned())),
+        }
     }
 
     /// Fail with Docker's conflict message if another container has `name`.

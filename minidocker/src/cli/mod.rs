@@ -1,14 +1,20 @@
 //! The `minidocker` command line: docker's commands, flags, messages and exit codes.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::engine::{DEFAULT_DATA_ROOT, Engine, RunOptions};
-use crate::env::{expand_env_flag, validate_env_flag};
+use crate::engine::DEFAULT_DATA_ROOT;
+
+mod container;
+mod image;
+mod run;
+
+pub use container::{PsArgs, RmArgs};
+pub use image::ImportArgs;
+pub use run::RunArgs;
 
 /// Docker's help layout: the usage line first (two spaces after `Usage:`), then the summary.
 const DOCKER_HELP: &str = "Usage:  {usage}\n\n{about-with-newline}\nOptions:\n{options}\n";
@@ -25,10 +31,10 @@ const DOCKER_HELP: &str = "Usage:  {usage}\n\n{about-with-newline}\nOptions:\n{o
 )]
 pub struct Cli {
     /// Root of persistent state (images, containers), laid out like /var/lib/docker
-    #[arg(long, global = true, env = "MINIDOCKER_DATA_ROOT", default_value = DEFAULT_DATA_ROOT)]
+    #[arg(long, env = "MINIDOCKER_DATA_ROOT", default_value = DEFAULT_DATA_ROOT)]
     pub data_root: PathBuf,
     /// Set the logging level ("debug", "info", "warn", "error")
-    #[arg(short = 'l', long, global = true, default_value = "warn")]
+    #[arg(short = 'l', long, default_value = "warn")]
     pub log_level: String,
     #[command(subcommand)]
     pub command: Command,
@@ -46,47 +52,12 @@ pub enum Command {
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidocker import [OPTIONS] file|- [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
     Import(ImportArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Automatically remove the container and its associated anonymous volumes when it exits
-    #[arg(long)]
-    pub rm: bool,
-    /// Assign a name to the container
-    #[arg(long, allow_hyphen_values = true)]
-    pub name: Option<String>,
-    /// Container host name
-    #[arg(short = 'h', long, allow_hyphen_values = true)]
-    pub hostname: Option<String>,
-    /// Set environment variables
-    #[arg(short = 'e', long = "env", value_name = "list", allow_hyphen_values = true)]
-    pub env: Vec<String>,
-    /// Working directory inside the container
-    #[arg(short = 'w', long, allow_hyphen_values = true)]
-    pub workdir: Option<String>,
-    /// Username or UID (format: <name|uid>[:<group|gid>])
-    #[arg(short = 'u', long, allow_hyphen_values = true)]
-    pub user: Option<String>,
-    /// Keep STDIN open even if not attached
-    #[arg(short = 'i', long)]
-    pub interactive: bool,
-    /// Print usage
-    #[arg(long, action = clap::ArgAction::Help)]
-    pub help: Option<bool>,
-    pub image: String,
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub command: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// Set commit message for imported image
-    #[arg(short = 'm', long)]
-    pub message: Option<String>,
-    /// A rootfs tarball, or - for standard input
-    pub file: String,
-    pub reference: Option<String>,
+    /// List containers
+    #[command(override_usage = "minidocker ps [OPTIONS]", help_template = DOCKER_HELP)]
+    Ps(PsArgs),
+    /// Remove one or more containers
+    #[command(override_usage = "minidocker rm [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Rm(RmArgs),
 }
 
 /// What the process should exit with, after printing.
@@ -95,7 +66,6 @@ pub type ExitCode = i32;
 /// The subcommand being parsed: the first argument that names one (global flags' values,
 /// like `--data-root DIR`, are not mistaken for it).
 fn subcommand_of(args: &[OsString]) -> Option<String> {
-    use clap::CommandFactory;
     let cli = Cli::command();
     let known: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
     args.iter()
@@ -105,12 +75,14 @@ fn subcommand_of(args: &[OsString]) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// `minidocker run [OPTIONS] IMAGE [COMMAND] [ARG...]`: the usage line clap renders for `cmd`.
 fn usage_line(cmd: &str) -> String {
-    match cmd {
-        "run" => "minidocker run [OPTIONS] IMAGE [COMMAND] [ARG...]".into(),
-        "import" => "minidocker import [OPTIONS] file|- [REPOSITORY[:TAG]]".into(),
-        _ => "minidocker [OPTIONS] COMMAND".into(),
-    }
+    let mut cli = Cli::command();
+    let usage = match cli.find_subcommand_mut(cmd) {
+        Some(sub) => sub.render_usage().to_string(),
+        None => cli.render_usage().to_string(),
+    };
+    usage.trim_start_matches("Usage:").trim().to_owned()
 }
 
 /// A flag error as docker prints it: the problem, the usage line, where to get help; exit 125.
@@ -180,9 +152,17 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
     };
     init_logging(&cli.log_level);
     match cli.command {
-        Command::Run(run) => run_command(&cli.data_root, run),
-        Command::Import(import) => import_command(&cli.data_root, import),
+        Command::Run(args) => run::run(&cli.data_root, args),
+        Command::Import(args) => image::import(&cli.data_root, args),
+        Command::Ps(args) => container::ps(&cli.data_root, args),
+        Command::Rm(args) => container::rm(&cli.data_root, args),
     }
+}
+
+/// A daemon-side error of a command other than `run`: `Error response from daemon: …`, exit 1.
+fn daemon_error(message: &str) -> ExitCode {
+    eprintln!("Error response from daemon: {message}");
+    1
 }
 
 fn init_logging(level: &str) {
@@ -192,77 +172,4 @@ fn init_logging(level: &str) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-}
-
-/// `minidocker: <message>` + docker's trailer, for daemon-side errors of `run`.
-fn run_error(message: &str, code: ExitCode) -> ExitCode {
-    eprintln!(
-        "minidocker: Error response from daemon: {message}\n\nRun 'minidocker run --help' for more information"
-    );
-    code
-}
-
-fn run_command(data_root: &std::path::Path, args: RunArgs) -> ExitCode {
-    let mut env = Vec::new();
-    for e in &args.env {
-        if let Err(problem) = validate_env_flag(e) {
-            return flag_error("run", &problem);
-        }
-        env.extend(expand_env_flag(e, |k| std::env::var(k).ok()));
-    }
-    if let Err(problem) = crate::reference::Reference::parse_normalized(&args.image) {
-        eprintln!("minidocker: {problem}\n\nRun 'minidocker run --help' for more information");
-        return 125;
-    }
-    let engine = match Engine::open(data_root) {
-        Ok(e) => e,
-        Err(e) => return run_error(&format!("{e:#}"), 125),
-    };
-    let opts = RunOptions {
-        image: args.image,
-        command: args.command,
-        name: args.name,
-        hostname: args.hostname,
-        env,
-        workdir: args.workdir,
-        user: args.user,
-        interactive: args.interactive,
-        auto_remove: args.rm,
-    };
-    match engine.run(&opts) {
-        Ok(code) => code,
-        Err(e) => run_error(&e.message, e.exit_code),
-    }
-}
-
-fn import_command(data_root: &std::path::Path, args: ImportArgs) -> ExitCode {
-    let result = (|| -> anyhow::Result<String> {
-        use anyhow::Context;
-        let engine = Engine::open(data_root)?;
-        let comment = args
-            .message
-            .clone()
-            .unwrap_or_else(|| format!("Imported from {}", args.file));
-        let id = if args.file == "-" {
-            engine
-                .images
-                .import(std::io::stdin().lock(), args.reference.as_deref(), &comment)?
-        } else {
-            let file = std::fs::File::open(&args.file).with_context(|| format!("open {}", args.file))?;
-            engine
-                .images
-                .import(std::io::BufReader::new(file), args.reference.as_deref(), &comment)?
-        };
-        Ok(id)
-    })();
-    match result {
-        Ok(id) => {
-            let _ = writeln!(std::io::stdout(), "{id}");
-            0
-        }
-        Err(e) => {
-            eprintln!("Error response from daemon: {e:#}");
-            1
-        }
-    }
 }

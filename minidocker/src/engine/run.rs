@@ -1,7 +1,4 @@
-//! The engine: images and containers under one data root, and `run`.
-//!
-//! Step 1 runs a container in the foreground of the calling process. From chapter 10 on the same
-//! engine sits behind the daemon's API and the CLI only talks HTTP to it.
+//! `run`: validate, create the container, start it in the foreground, record how it ended.
 
 use std::path::{Path, PathBuf};
 
@@ -12,17 +9,12 @@ use ch03_rootfs::process::prepare_workdir;
 use ch03_rootfs::{Mount, ProcessSpec, RootfsSpec, UserSpec, resolve_user};
 use rand::{Rng, RngCore};
 
-use crate::container::{
-    Config, Container, ContainerStore, State, ZERO_TIME, generate_id, now_rfc3339, validate_name,
-};
+use super::Engine;
+use crate::container::{Config, Container, State, ZERO_TIME, generate_id, now_rfc3339, validate_name};
 use crate::env::container_env;
-use crate::image_store::ImageStore;
 use crate::names::random_name;
 use crate::rootfs_copy::copy_tree;
 use crate::runtime::{LaunchSpec, Launched, launch};
-
-/// The default data root, laid out like `/var/lib/docker`.
-pub const DEFAULT_DATA_ROOT: &str = "/var/lib/minidocker";
 
 /// What `run` was asked to do (the body of `POST /containers/create` from chapter 10 on).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,26 +49,7 @@ impl RunError {
     }
 }
 
-/// The images and containers under one data root.
-#[derive(Debug, Clone)]
-pub struct Engine {
-    pub data_root: PathBuf,
-    pub images: ImageStore,
-    pub containers: ContainerStore,
-}
-
 impl Engine {
-    pub fn open(data_root: &Path) -> anyhow::Result<Engine> {
-        use anyhow::Context;
-        std::fs::create_dir_all(data_root)
-            .with_context(|| format!("creating data root {}", data_root.display()))?;
-        Ok(Engine {
-            data_root: data_root.to_owned(),
-            images: ImageStore::open(data_root)?,
-            containers: ContainerStore::open(data_root)?,
-        })
-    }
-
     /// A name no container has yet, the way moby picks one.
     fn generate_name(&self, id: &str) -> Result<String, RunError> {
         let mut rng = rand::rng();
@@ -269,7 +242,10 @@ impl Engine {
         container.state.pid = 0;
         container.state.exit_code = code;
         container.state.finished_at = now_rfc3339();
-        self.containers.save(container).map_err(RunError::engine)?;
+        // `rm -f` from another terminal may have removed the container already: nothing to record.
+        if self.containers.dir(&container.id).exists() {
+            self.containers.save(container).map_err(RunError::engine)?;
+        }
         Ok(code)
     }
 

@@ -1,0 +1,81 @@
+//! `minidocker run`: the flags, then the engine, with Docker's error layout and exit codes.
+
+use std::path::Path;
+
+use clap::Args;
+
+use super::{ExitCode, flag_error};
+use crate::engine::{Engine, RunOptions};
+use crate::env::{expand_env_flag, validate_env_flag};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Automatically remove the container and its associated anonymous volumes when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Assign a name to the container
+    #[arg(long, allow_hyphen_values = true)]
+    pub name: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long, allow_hyphen_values = true)]
+    pub hostname: Option<String>,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "list", allow_hyphen_values = true)]
+    pub env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long, allow_hyphen_values = true)]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long, allow_hyphen_values = true)]
+    pub user: Option<String>,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Print usage
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    pub image: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// `minidocker: <message>` + docker's trailer, for daemon-side errors of `run`.
+fn run_error(message: &str, code: ExitCode) -> ExitCode {
+    eprintln!(
+        "minidocker: Error response from daemon: {message}\n\nRun 'minidocker run --help' for more information"
+    );
+    code
+}
+
+pub(super) fn run(data_root: &Path, args: RunArgs) -> ExitCode {
+    let mut env = Vec::new();
+    for e in &args.env {
+        if let Err(problem) = validate_env_flag(e) {
+            return flag_error("run", &problem);
+        }
+        env.extend(expand_env_flag(e, |k| std::env::var(k).ok()));
+    }
+    if let Err(problem) = crate::reference::Reference::parse_normalized(&args.image) {
+        eprintln!("minidocker: {problem}\n\nRun 'minidocker run --help' for more information");
+        return 125;
+    }
+    let engine = match Engine::open(data_root) {
+        Ok(e) => e,
+        Err(e) => return run_error(&format!("{e:#}"), 125),
+    };
+    let opts = RunOptions {
+        image: args.image,
+        command: args.command,
+        name: args.name,
+        hostname: args.hostname,
+        env,
+        workdir: args.workdir,
+        user: args.user,
+        interactive: args.interactive,
+        auto_remove: args.rm,
+    };
+    match engine.run(&opts) {
+        Ok(code) => code,
+        Err(e) => run_error(&e.message, e.exit_code),
+    }
+}

@@ -1,0 +1,80 @@
+//! Listing and removing containers (`ps`, `rm`).
+
+use std::os::unix::fs::MetadataExt;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::Engine;
+use crate::container::{Container, ContainerError, now_rfc3339};
+
+/// One row of `ps`, before formatting.
+#[derive(Debug, Clone)]
+pub struct ContainerSummary {
+    pub container: Container,
+    /// Running right now (checked against the kernel, not only the saved state).
+    pub running: bool,
+}
+
+impl Engine {
+    /// Whether the container's init is alive: the saved pid exists *and* its root directory is
+    /// this container's (a recycled pid belongs to some other process with another root).
+    pub fn is_running(&self, c: &Container) -> bool {
+        if c.state.status != "running" || c.state.pid <= 0 {
+            return false;
+        }
+        let rootfs = self.containers.dir(&c.id).join("rootfs");
+        match (
+            std::fs::metadata(format!("/proc/{}/root", c.state.pid)),
+            std::fs::metadata(rootfs),
+        ) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+
+    /// Every container, newest first, with a saved "running" state corrected when its process
+    /// is gone (its `minidocker run` was killed, and the container with it).
+    pub fn list_containers(&self) -> Result<Vec<ContainerSummary>, ContainerError> {
+        let mut all: Vec<ContainerSummary> = self
+            .containers
+            .list()?
+            .into_iter()
+            .map(|mut container| {
+                let running = self.is_running(&container);
+                if container.state.status == "running" && !running {
+                    container.state.status = "exited".into();
+                    container.state.running = false;
+                    container.state.pid = 0;
+                    container.state.exit_code = 137;
+                    container.state.finished_at = now_rfc3339();
+                    let _ = self.containers.save(&container);
+                }
+                ContainerSummary { container, running }
+            })
+            .collect();
+        all.sort_by(|a, b| b.container.created.cmp(&a.container.created));
+        Ok(all)
+    }
+
+    /// `docker rm [-f]`: a running container is refused unless `force`, then killed with
+    /// SIGKILL and waited for.
+    pub fn remove_container(&self, name_or_id: &str, force: bool) -> Result<(), ContainerError> {
+        let c = self.containers.find(name_or_id)?;
+        if self.is_running(&c) {
+            if !force {
+                return Err(ContainerError::RemoveRunning(c.id));
+            }
+            let pid = Pid::from_raw(c.state.pid);
+            let _ = kill(pid, Signal::SIGKILL);
+            // Not our child: wait for it to disappear (it is reaped by its `minidocker run`).
+            for _ in 0..500 {
+                if !self.is_running(&c) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        self.containers.remove(&c.id)
+    }
+}
