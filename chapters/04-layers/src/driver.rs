@@ -1,0 +1,384 @@
+//! Docker's overlay2 layout on disk, so the book can put ours next to `/var/lib/docker/overlay2`.
+//!
+//! ```text
+//! <root>/                          (<data-root>/overlay2, mode 0710)
+//!   l/                             short names, mode 0700
+//!     ZSZSFE5U5DUHHHZ3KVIGRMBEYO -> ../<id>/diff
+//!   <id>/
+//!     diff/                        the layer's own files (an image layer, or a container's changes)
+//!     link                         "ZSZSFE5U5DUHHHZ3KVIGRMBEYO": this layer's short name
+//!     lower                        "l/AAA…:l/BBB…": every ancestor, nearest first (not for a base)
+//!     work/                        overlayfs' work dir (every layer that has a parent)
+//!     merged/                      the mount point, while mounted
+//! ```
+//!
+//! ## Why `l/`?
+//!
+//! With [`MountApi::Legacy`] every lower layer is spelled out in one mount(2) data string of
+//! at most one page. `/var/lib/docker/overlay2/<64 hex chars>/diff` is ~90 bytes, so a page
+//! holds about 45 layers. `l/<26 chars>` is 28 bytes — *relative to `<root>`*. The kernel
+//! resolves relative option paths against the caller's working directory, so the mount is
+//! made by a forked child that first chdir(2)s into `<root>` (Docker re-execs itself as
+//! `docker-mountfrom` for the same reason). 128 such layers use ~3.7 KiB, Docker's `maxDepth`.
+//! Like Docker we try absolute paths first and only switch to the short relative ones when the
+//! string would not fit. [`MountApi::FsConfig`] passes each layer separately: absolute paths,
+//! no page limit, only overlayfs' own limit of 500 lower layers, which is also ours.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use nix::mount::MntFlags;
+
+use crate::LayerError;
+use crate::overlay::{
+    MountApi, OVL_MAX_STACK, OverlayLayers, is_mountpoint, legacy_mount_data, mount_data_limit,
+    mount_legacy_relative, mount_overlay,
+};
+
+const LINK_DIR: &str = "l";
+/// 16 random bytes in base32 (RFC 4648, `A–Z2–7`) are 26 characters, Docker's `idLength`.
+pub const LINK_LEN: usize = 26;
+
+// ANCHOR: driver
+/// A layer store laid out like Docker's overlay2 driver.
+#[derive(Debug, Clone)]
+pub struct LayerDriver {
+    root: PathBuf,
+}
+
+impl LayerDriver {
+    /// Open (creating if needed) a store at `root` (`<data-root>/overlay2`).
+    pub fn open(root: &Path) -> Result<Self, LayerError> {
+        make_dir_all(root, 0o710)?;
+        make_dir_all(&root.join(LINK_DIR), 0o700)?;
+        Ok(LayerDriver {
+            root: root.to_owned(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Create layer `id` on top of `parent` (which must exist).
+    pub fn create(&self, id: &str, parent: Option<&str>) -> Result<(), LayerError> {
+        let dir = self.dir(id)?;
+        if let Some(parent) = parent {
+            self.existing_dir(parent)?;
+        }
+        std::fs::DirBuilder::new()
+            .mode(0o710)
+            .create(&dir)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => LayerError::LayerExists { id: id.to_owned() },
+                _ => LayerError::io("mkdir(2)", &dir, &e),
+            })?;
+        let result = self.populate(id, &dir, parent);
+        if result.is_err() {
+            let _ = self.remove(id); // leave nothing half-made behind
+        }
+        result
+    }
+
+    fn populate(&self, id: &str, dir: &Path, parent: Option<&str>) -> Result<(), LayerError> {
+        make_dir(&dir.join("diff"), 0o755)?;
+        let link = self.new_link(id)?;
+        write_atomic(&dir.join("link"), link.as_bytes())?;
+        let Some(parent) = parent else {
+            return Ok(()); // a base layer: nothing below it, never mounted as an overlay
+        };
+        make_dir(&dir.join("work"), 0o700)?;
+        let parent_dir = self.existing_dir(parent)?;
+        let mut lowers = vec![format!("{LINK_DIR}/{}", read_link_file(&parent_dir)?)];
+        if let Some(theirs) = read_optional(&parent_dir.join("lower"))? {
+            lowers.extend(theirs.split(':').map(str::to_owned));
+        }
+        if lowers.len() > OVL_MAX_STACK {
+            return Err(LayerError::TooDeep {
+                id: id.to_owned(),
+                depth: lowers.len(),
+                limit: OVL_MAX_STACK,
+            });
+        }
+        write_atomic(&dir.join("lower"), lowers.join(":").as_bytes())
+    }
+    // ANCHOR_END: driver
+
+    // ANCHOR: new_link
+    /// A fresh `l/<26 chars>` symlink to `<id>/diff`; returns the 26 characters.
+    fn new_link(&self, id: &str) -> Result<String, LayerError> {
+        let target = Path::new("..").join(id).join("diff");
+        loop {
+            let link = random_link_id()?;
+            let path = self.root.join(LINK_DIR).join(&link);
+            match std::os::unix::fs::symlink(&target, &path) {
+                Ok(()) => return Ok(link),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue, // 2^-128, but still
+                Err(e) => return Err(LayerError::io("symlink(2)", &path, &e)),
+            }
+        }
+    }
+    // ANCHOR_END: new_link
+
+    /// `<root>/<id>/diff`: where the layer's files live (and where a layer tar is applied).
+    pub fn diff_dir(&self, id: &str) -> PathBuf {
+        self.root.join(id).join("diff")
+    }
+
+    // ANCHOR: lower_dirs
+    /// The absolute diff dirs of `id`'s ancestors, nearest first, read back through `l/`.
+    pub fn lower_dirs(&self, id: &str) -> Result<Vec<PathBuf>, LayerError> {
+        let dir = self.existing_dir(id)?;
+        let Some(lower) = read_optional(&dir.join("lower"))? else {
+            return Ok(Vec::new());
+        };
+        lower
+            .split(':')
+            .map(|short| {
+                let link = self.root.join(short);
+                let target =
+                    std::fs::read_link(&link).map_err(|e| LayerError::io("readlink(2)", &link, &e))?;
+                // `../<id>/diff`, relative to l/
+                let mut abs = self.root.join(LINK_DIR);
+                for part in target.components() {
+                    match part {
+                        Component::ParentDir => {
+                            abs.pop();
+                        }
+                        Component::Normal(p) => abs.push(p),
+                        _ => return Err(corrupt(&link, "link target must be ../<id>/diff")),
+                    }
+                }
+                if !abs.starts_with(&self.root) {
+                    return Err(corrupt(&link, "link points outside the store"));
+                }
+                Ok(abs)
+            })
+            .collect()
+    }
+    // ANCHOR_END: lower_dirs
+
+    // ANCHOR: mount
+    /// Mount `id` with its ancestors below it at `<id>/merged` and return that path. A base
+    /// layer (no `lower`) is not an overlay: its diff dir is returned, as Docker does.
+    /// Mounting an already mounted layer returns it again (there is no reference count: one
+    /// mount per container).
+    pub fn mount(&self, id: &str, api: MountApi) -> Result<PathBuf, LayerError> {
+        let dir = self.existing_dir(id)?;
+        if !dir.join("lower").exists() {
+            return Ok(dir.join("diff"));
+        }
+        let merged = dir.join("merged");
+        make_dir(&merged, 0o700)?;
+        if is_mountpoint(&merged) {
+            return Ok(merged);
+        }
+        let absolute = OverlayLayers {
+            lower: self.lower_dirs(id)?,
+            upper: dir.join("diff"),
+            work: dir.join("work"),
+        };
+        let result = if api == MountApi::FsConfig || legacy_mount_data(&absolute).len() <= mount_data_limit()
+        {
+            mount_overlay(&absolute, &merged, api)
+        } else {
+            tracing::debug!(
+                id,
+                "mount data over a page: relative l/ paths from the store root"
+            );
+            self.relative_mount_data(id)
+                .and_then(|data| mount_legacy_relative(&self.root, &data, &merged))
+        };
+        if result.is_err() {
+            let _ = std::fs::remove_dir(&merged); // as Docker's Get does on failure
+        }
+        result.map(|()| merged)
+    }
+
+    /// The short data string Docker falls back to: `lowerdir=l/…:l/…,upperdir=<id>/diff,…`,
+    /// every path relative to the store root.
+    pub fn relative_mount_data(&self, id: &str) -> Result<String, LayerError> {
+        let dir = self.existing_dir(id)?;
+        let lower = read_optional(&dir.join("lower"))?.unwrap_or_default();
+        Ok(legacy_mount_data(&OverlayLayers {
+            lower: lower
+                .split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect(),
+            upper: Path::new(id).join("diff"),
+            work: Path::new(id).join("work"),
+        }))
+    }
+    // ANCHOR_END: mount
+
+    /// Unmount `<id>/merged` if mounted, then remove the mount point (Docker's `Put`).
+    pub fn unmount(&self, id: &str) -> Result<(), LayerError> {
+        let merged = self.existing_dir(id)?.join("merged");
+        if is_mountpoint(&merged) {
+            nix::mount::umount2(&merged, MntFlags::MNT_DETACH).map_err(|errno| LayerError::Unmount {
+                path: merged.clone(),
+                errno,
+            })?;
+        }
+        match std::fs::remove_dir(&merged) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(LayerError::io("rmdir(2)", &merged, &e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Unmount if mounted, then delete `l/<link>` and `<id>/`. Removing a missing layer is fine.
+    pub fn remove(&self, id: &str) -> Result<(), LayerError> {
+        let dir = self.dir(id)?;
+        if !dir.is_dir() {
+            return Ok(());
+        }
+        self.unmount(id)?;
+        if is_mountpoint(&dir.join("merged")) {
+            // never recurse into a live mount: that would delete the container's files
+            return Err(LayerError::path(
+                "remove",
+                dir.join("merged"),
+                nix::errno::Errno::EBUSY,
+            ));
+        }
+        if let Ok(link) = read_link_file(&dir) {
+            let path = self.root.join(LINK_DIR).join(link);
+            if let Err(e) = std::fs::remove_file(&path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(LayerError::io("unlink(2)", &path, &e));
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| LayerError::io("remove", &dir, &e))
+    }
+
+    pub fn exists(&self, id: &str) -> bool {
+        self.dir(id).is_ok_and(|d| d.is_dir())
+    }
+
+    /// `<root>/<id>` for a well-formed id.
+    fn dir(&self, id: &str) -> Result<PathBuf, LayerError> {
+        validate_id(id)?;
+        Ok(self.root.join(id))
+    }
+
+    fn existing_dir(&self, id: &str) -> Result<PathBuf, LayerError> {
+        let dir = self.dir(id)?;
+        if !dir.is_dir() {
+            return Err(LayerError::UnknownLayer { id: id.to_owned() });
+        }
+        Ok(dir)
+    }
+}
+
+/// Ids name directories: `[A-Za-z0-9_.-]`, not starting with `.`, and never `l`.
+fn validate_id(id: &str) -> Result<(), LayerError> {
+    let bad = |reason| LayerError::InvalidId {
+        id: id.to_owned(),
+        reason,
+    };
+    if id.is_empty() || id.len() > 128 {
+        return Err(bad("must be 1 to 128 characters"));
+    }
+    if id == LINK_DIR {
+        return Err(bad("`l` is the short-link directory"));
+    }
+    if id.starts_with('.')
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    {
+        return Err(bad(
+            "only letters, digits, `_`, `.` and `-`, not starting with `.`",
+        ));
+    }
+    Ok(())
+}
+
+// ANCHOR: random_link_id
+/// 16 bytes from getrandom(2), base32-encoded: 26 characters of `A–Z2–7`.
+fn random_link_id() -> Result<String, LayerError> {
+    let mut bytes = [0u8; 16];
+    // SAFETY: the kernel writes at most 16 bytes into the 16-byte buffer.
+    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if n != 16 {
+        return Err(LayerError::path("getrandom(2)", "l", nix::errno::Errno::last()));
+    }
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bits = u128::from_be_bytes(bytes);
+    Ok((0..LINK_LEN)
+        .map(|i| {
+            // 26 groups of 5 bits (130 bits: the last group is padded with zeros, as base32 does)
+            let shift = 128 - 5 * (i as i32 + 1);
+            let group = if shift >= 0 { bits >> shift } else { bits << -shift };
+            char::from(ALPHABET[(group & 0x1f) as usize])
+        })
+        .collect())
+}
+// ANCHOR_END: random_link_id
+
+fn read_link_file(dir: &Path) -> Result<String, LayerError> {
+    let path = dir.join("link");
+    let link = std::fs::read_to_string(&path).map_err(|e| LayerError::io("read(2)", &path, &e))?;
+    if link.len() != LINK_LEN
+        || !link
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+    {
+        return Err(corrupt(&path, "not 26 characters of A-Z2-7"));
+    }
+    Ok(link)
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>, LayerError> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(LayerError::io("read(2)", path, &e)),
+    }
+}
+
+/// Write a temp file next to `path`, fsync it, rename it over `path`.
+fn write_atomic(path: &Path, data: &[u8]) -> Result<(), LayerError> {
+    let name = path.file_name().unwrap_or(OsStr::new("file")).to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let mut file = std::fs::File::create(&tmp).map_err(|e| LayerError::io("open(2)", &tmp, &e))?;
+    file.write_all(data)
+        .map_err(|e| LayerError::io("write(2)", &tmp, &e))?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| LayerError::io("fchmod(2)", &tmp, &e))?;
+    file.sync_all()
+        .map_err(|e| LayerError::io("fsync(2)", &tmp, &e))?;
+    std::fs::rename(&tmp, path).map_err(|e| LayerError::io("rename(2)", path, &e))
+}
+
+fn make_dir(path: &Path, mode: u32) -> Result<(), LayerError> {
+    match std::fs::DirBuilder::new().mode(mode).create(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(LayerError::io("mkdir(2)", path, &e)),
+        _ => Ok(()),
+    }
+}
+
+fn make_dir_all(path: &Path, mode: u32) -> Result<(), LayerError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(path)
+        .map_err(|e| LayerError::io("mkdir(2)", path, &e))
+}
+
+fn corrupt(path: &Path, reason: &str) -> LayerError {
+    LayerError::Corrupt {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[path = "driver_tests.rs"]
+mod tests;

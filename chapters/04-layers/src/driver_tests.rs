@@ -1,0 +1,135 @@
+//! The on-disk layout, checked without root (nothing is mounted here; see tests/driver.rs).
+
+use super::*;
+
+fn store() -> (tempfile::TempDir, LayerDriver) {
+    let dir = tempfile::tempdir().unwrap();
+    let driver = LayerDriver::open(&dir.path().join("overlay2")).unwrap();
+    (dir, driver)
+}
+
+fn read(driver: &LayerDriver, id: &str, file: &str) -> String {
+    std::fs::read_to_string(driver.root().join(id).join(file)).unwrap()
+}
+
+#[test]
+fn open_makes_the_root_and_l_with_dockers_modes() {
+    let (_tmp, driver) = store();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(driver.root()), 0o710);
+    assert_eq!(mode(&driver.root().join("l")), 0o700);
+}
+
+#[test]
+fn a_base_layer_has_diff_and_link_but_no_lower_or_work() {
+    let (_tmp, driver) = store();
+    driver.create("base", None).unwrap();
+    assert!(driver.exists("base"));
+    assert!(driver.diff_dir("base").is_dir());
+    let link = read(&driver, "base", "link");
+    assert_eq!(link.len(), 26);
+    assert!(
+        link.bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)),
+        "{link}"
+    );
+    assert_eq!(
+        std::fs::read_link(driver.root().join("l").join(&link)).unwrap(),
+        Path::new("../base/diff")
+    );
+    assert!(!driver.root().join("base/lower").exists());
+    assert!(!driver.root().join("base/work").exists());
+    assert_eq!(driver.lower_dirs("base").unwrap(), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn lower_lists_every_ancestor_by_short_link_nearest_first() {
+    let (_tmp, driver) = store();
+    driver.create("base", None).unwrap();
+    driver.create("mid", Some("base")).unwrap();
+    driver.create("top", Some("mid")).unwrap();
+    let (base, mid) = (read(&driver, "base", "link"), read(&driver, "mid", "link"));
+    assert_eq!(read(&driver, "mid", "lower"), format!("l/{base}"));
+    assert_eq!(read(&driver, "top", "lower"), format!("l/{mid}:l/{base}"));
+    assert!(driver.root().join("top/work").is_dir());
+    assert_eq!(
+        driver.lower_dirs("top").unwrap(),
+        [driver.diff_dir("mid"), driver.diff_dir("base")]
+    );
+}
+
+#[test]
+fn the_relative_data_string_uses_short_links() {
+    let (_tmp, driver) = store();
+    driver.create("base", None).unwrap();
+    driver.create("top", Some("base")).unwrap();
+    let base = read(&driver, "base", "link");
+    assert_eq!(
+        driver.relative_mount_data("top").unwrap(),
+        format!(
+            "lowerdir=l/{base},upperdir=top/diff,workdir=top/work,index=off,redirect_dir=off,metacopy=off"
+        )
+    );
+}
+
+#[test]
+fn links_are_random() {
+    let (_tmp, driver) = store();
+    driver.create("a", None).unwrap();
+    driver.create("b", None).unwrap();
+    assert_ne!(read(&driver, "a", "link"), read(&driver, "b", "link"));
+}
+
+#[test]
+fn remove_deletes_the_layer_and_its_short_link() {
+    let (_tmp, driver) = store();
+    driver.create("base", None).unwrap();
+    let link = read(&driver, "base", "link");
+    driver.remove("base").unwrap();
+    assert!(!driver.exists("base"));
+    assert!(std::fs::symlink_metadata(driver.root().join("l").join(link)).is_err());
+    driver.remove("base").unwrap(); // already gone: fine
+}
+
+#[test]
+fn bad_ids_duplicates_and_unknown_parents_are_refused() {
+    let (_tmp, driver) = store();
+    for id in ["", "l", "../x", "a/b", ".hidden"] {
+        assert!(
+            matches!(driver.create(id, None), Err(LayerError::InvalidId { .. })),
+            "{id:?}"
+        );
+    }
+    driver.create("base", None).unwrap();
+    assert!(matches!(
+        driver.create("base", None),
+        Err(LayerError::LayerExists { .. })
+    ));
+    assert!(matches!(
+        driver.create("child", Some("nope")),
+        Err(LayerError::UnknownLayer { .. })
+    ));
+    assert!(!driver.exists("child"));
+}
+
+#[test]
+fn a_chain_deeper_than_overlayfs_allows_is_refused_and_cleaned_up() {
+    let (_tmp, driver) = store();
+    driver.create("l0", None).unwrap();
+    for i in 1..=OVL_MAX_STACK {
+        driver
+            .create(&format!("l{i}"), Some(&format!("l{}", i - 1)))
+            .unwrap();
+    }
+    let deepest = format!("l{OVL_MAX_STACK}");
+    assert_eq!(driver.lower_dirs(&deepest).unwrap().len(), OVL_MAX_STACK);
+    let err = driver.create("too-deep", Some(&deepest)).unwrap_err();
+    assert!(matches!(err, LayerError::TooDeep { depth: 501, .. }), "{err}");
+    assert!(!driver.exists("too-deep"));
+    let links = std::fs::read_dir(driver.root().join("l")).unwrap().count();
+    assert_eq!(
+        links,
+        OVL_MAX_STACK + 1,
+        "the failed layer's short link was removed"
+    );
+}
