@@ -1,0 +1,196 @@
+//! The layer database: `layerdb/sha256/<chain id>/`, one directory per layer, as Docker keeps it.
+//!
+//! ```text
+//! diff       sha256:<diff id>        the digest of the layer's uncompressed tar
+//! size       1234                    bytes the layer adds on disk
+//! cache-id   <id>                    its directory under overlay2/ (chapter 4)
+//! parent     sha256:<chain id>       the layer below (absent for the bottom layer)
+//! ```
+//!
+//! Chapter 4 owns the directories under `overlay2/`; this is only the index from content
+//! (chain id) to those directories. A layer is written to `layerdb/tmp` and renamed into
+//! place, so it appears complete or not at all.
+
+use std::path::PathBuf;
+
+use crate::atomic::{read_optional, sync_dir};
+use crate::chain::child_chain_id;
+use crate::config::Image;
+use crate::digest::Digest;
+use crate::store::{ImageStore, StoreError, io_err};
+
+/// One layer's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerMeta {
+    pub chain_id: Digest,
+    pub diff_id: Digest,
+    /// The layer's directory id under `<data-root>/overlay2/` (chapter 4).
+    pub cache_id: String,
+    pub size: u64,
+    pub parent: Option<Digest>,
+}
+
+impl ImageStore {
+    fn layer_dir(&self, chain_id: &Digest) -> PathBuf {
+        self.root.join("layerdb/sha256").join(chain_id.hex())
+    }
+
+    pub fn has_layer(&self, chain_id: &Digest) -> bool {
+        self.layer_dir(chain_id).join("diff").is_file()
+    }
+
+    // ANCHOR: register_layer
+    /// Record a layer whose files chapter 4 unpacked into directory `cache_id`, on top of the
+    /// layer `parent_chain` (none for a bottom layer), and return its chain id.
+    ///
+    /// If the chain id is already registered the existing record wins (and `cache_id` is not
+    /// used): check [`ImageStore::has_layer`] before unpacking to avoid doing it twice.
+    pub fn register_layer(
+        &self,
+        parent_chain: Option<&Digest>,
+        diff_id: &Digest,
+        cache_id: &str,
+        size: u64,
+    ) -> Result<Digest, StoreError> {
+        if cache_id.is_empty() || cache_id == "." || cache_id == ".." || cache_id.contains(['/', '\0']) {
+            return Err(StoreError::InvalidCacheId(cache_id.to_owned()));
+        }
+        let chain_id = match parent_chain {
+            None => diff_id.clone(),
+            Some(parent) if self.has_layer(parent) => child_chain_id(parent, diff_id),
+            Some(parent) => return Err(StoreError::NoSuchLayer(parent.clone())),
+        };
+        let target = self.layer_dir(&chain_id);
+        if self.has_layer(&chain_id) {
+            return Ok(chain_id);
+        }
+        let tmp_root = self.root.join("layerdb/tmp");
+        let staged = tempfile::Builder::new()
+            .prefix("layer-")
+            .tempdir_in(&tmp_root)
+            .map_err(io_err("creating a directory in", &tmp_root))?;
+        let mut files = vec![
+            ("diff", diff_id.to_string()),
+            ("size", size.to_string()),
+            ("cache-id", cache_id.to_owned()),
+        ];
+        if let Some(parent) = parent_chain {
+            files.push(("parent", parent.to_string()));
+        }
+        for (name, value) in files {
+            let path = staged.path().join(name);
+            std::fs::write(&path, value)
+                .and_then(|()| std::fs::File::open(&path)?.sync_all())
+                .map_err(io_err("writing", &path))?;
+        }
+        let staged = staged.keep();
+        if let Err(e) = std::fs::rename(&staged, &target) {
+            let _ = std::fs::remove_dir_all(&staged);
+            if self.has_layer(&chain_id) {
+                return Ok(chain_id); // registered concurrently
+            }
+            return Err(io_err("renaming a staged layer to", &target)(e));
+        }
+        let parent_dir = self.root.join("layerdb/sha256");
+        sync_dir(&parent_dir).map_err(io_err("syncing", &parent_dir))?;
+        tracing::debug!(%chain_id, %diff_id, cache_id, "registered layer");
+        Ok(chain_id)
+    }
+    // ANCHOR_END: register_layer
+
+    /// The record of layer `chain_id`.
+    pub fn layer(&self, chain_id: &Digest) -> Result<LayerMeta, StoreError> {
+        let dir = self.layer_dir(chain_id);
+        let read = |name: &str| -> Result<Option<String>, StoreError> {
+            let path = dir.join(name);
+            read_optional(&path).map_err(io_err("reading", &path))
+        };
+        let corrupt = |name: &str, reason: String| StoreError::Corrupt {
+            path: dir.join(name),
+            reason,
+        };
+        let Some(diff) = read("diff")? else {
+            return Err(StoreError::NoSuchLayer(chain_id.clone()));
+        };
+        let diff_id = diff.trim().parse().map_err(|e| corrupt("diff", format!("{e}")))?;
+        let size = match read("size")? {
+            Some(s) => s.trim().parse().map_err(|e| corrupt("size", format!("{e}")))?,
+            None => 0,
+        };
+        let cache_id = read("cache-id")?
+            .map(|s| s.trim().to_owned())
+            .ok_or_else(|| corrupt("cache-id", "missing".into()))?;
+        let parent = match read("parent")? {
+            Some(p) => Some(p.trim().parse().map_err(|e| corrupt("parent", format!("{e}")))?),
+            None => None,
+        };
+        Ok(LayerMeta {
+            chain_id: chain_id.clone(),
+            diff_id,
+            cache_id,
+            size,
+            parent,
+        })
+    }
+
+    /// The layers of `image`, bottom first (the lower dirs of its containers, reversed).
+    pub fn layers_of(&self, image: &Image) -> Result<Vec<LayerMeta>, StoreError> {
+        image.chain_ids().iter().map(|c| self.layer(c)).collect()
+    }
+
+    /// Every registered layer's chain id, sorted.
+    pub fn layer_ids(&self) -> Result<Vec<Digest>, StoreError> {
+        let dir = self.root.join("layerdb/sha256");
+        let entries = std::fs::read_dir(&dir).map_err(io_err("listing", &dir))?;
+        let mut ids: Vec<Digest> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str().and_then(|n| Digest::from_hex(n).ok()))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Whether any image is built on layer `chain_id`.
+    pub fn layer_in_use(&self, chain_id: &Digest) -> Result<bool, StoreError> {
+        Ok(self.image_using_layer(chain_id)?.is_some())
+    }
+
+    fn image_using_layer(&self, chain_id: &Digest) -> Result<Option<Digest>, StoreError> {
+        for image in self.list()? {
+            if image.chain_ids().contains(chain_id) {
+                return Ok(Some(image.id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Forget layer `chain_id`. Refused while an image or another layer is built on it; the
+    /// caller deletes the layer's directory (`cache_id`) afterwards.
+    pub fn remove_layer(&self, chain_id: &Digest) -> Result<(), StoreError> {
+        if !self.has_layer(chain_id) {
+            return Err(StoreError::NoSuchLayer(chain_id.clone()));
+        }
+        if let Some(image) = self.image_using_layer(chain_id)? {
+            return Err(StoreError::LayerInUse {
+                chain_id: chain_id.clone(),
+                user: format!("image {image}"),
+            });
+        }
+        for other in self.layer_ids()? {
+            if self.layer(&other)?.parent.as_ref() == Some(chain_id) {
+                return Err(StoreError::LayerInUse {
+                    chain_id: chain_id.clone(),
+                    user: format!("layer {other}"),
+                });
+            }
+        }
+        let dir = self.layer_dir(chain_id);
+        // Rename first so a crash never leaves a half-deleted record under its real name.
+        let doomed = self
+            .root
+            .join("layerdb/tmp")
+            .join(format!("removing-{}", chain_id.hex()));
+        std::fs::rename(&dir, &doomed).map_err(io_err("renaming", &dir))?;
+        std::fs::remove_dir_all(&doomed).map_err(io_err("removing", &doomed))
+    }
+}
