@@ -5,6 +5,10 @@ need_apt=()
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 command -v unshare >/dev/null || need_apt+=(util-linux)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The tests push to and pull from a private registry on 127.0.0.1 (Docker Hub is out of reach).
+if [ "${1:-}" = --test ]; then
+  [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}"
   apt-get update -qq
