@@ -11,8 +11,5 @@ pub mod container;
 pub mod engine;
 pub mod env;
 pub mod format;
-pub mod image_store;
 pub mod names;
-pub mod reference;
-pub mod rootfs_copy;
 pub mod runtime;

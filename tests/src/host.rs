@@ -3,7 +3,8 @@
 //!
 //! A container's root is not found by name: after `pivot_root(2)` in its own mount namespace,
 //! `readlink /proc/<pid>/root` says `/` (the path is unreachable from the host). Its *inode*
-//! still is the host directory `<data-root>/containers/<id>/rootfs`, so processes are matched
+//! still is the host's view of its root, the overlay mounted at `<data-root>/overlay2/<id>/merged`,
+//! so processes are matched
 //! by the `(dev, ino)` of `stat /proc/<pid>/root` as well as by path.
 
 use std::collections::HashSet;
@@ -143,10 +144,13 @@ pub fn dir_ids_under(dir: &Path) -> HashSet<DirId> {
         let Ok(meta) = std::fs::symlink_metadata(&d) else {
             continue;
         };
-        if !meta.is_dir() || meta.dev() != top.dev() {
+        if !meta.is_dir() {
             continue;
         }
         ids.insert((meta.dev(), meta.ino()));
+        if meta.dev() != top.dev() {
+            continue; // a mount point (a container's overlay): its root counts, not its insides
+        }
         if let Ok(entries) = std::fs::read_dir(&d) {
             pending.extend(
                 entries

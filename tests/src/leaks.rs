@@ -4,7 +4,7 @@
 //!   dir with a file system a container setup makes (proc, sysfs, tmpfs, devpts, mqueue, overlay);
 //! - processes whose root is not the host's `/` and that belong to a minidocker container: the
 //!   root path lies under a temp dir or `/var/lib/minidocker`, or the root directory is a
-//!   container rootfs (`<data-root>/containers/<id>/rootfs`) of a minidocker data root, or
+//!   container's mounted layer (`<data-root>/overlay2/<id>/merged`) of a minidocker data root, or
 //!   it was deleted (a container whose data root was removed under it);
 //! - the harness's data roots, `<tmp>/minidocker-e2e-*`.
 //!
@@ -150,14 +150,14 @@ fn data_roots(temps: &[PathBuf]) -> Vec<PathBuf> {
     roots
 }
 
-/// The identities of `<root>/containers/*/rootfs` for each data root.
+/// The identities of `<root>/overlay2/*/merged` (mounted container layers) for each data root.
 fn container_rootfs_ids(roots: &[PathBuf]) -> HashSet<DirId> {
     use std::os::unix::fs::MetadataExt;
     roots
         .iter()
-        .filter_map(|r| std::fs::read_dir(r.join("containers")).ok())
+        .filter_map(|r| std::fs::read_dir(r.join("overlay2")).ok())
         .flat_map(|d| d.flatten())
-        .filter_map(|c| std::fs::metadata(c.path().join("rootfs")).ok())
+        .filter_map(|c| std::fs::metadata(c.path().join("merged")).ok())
         .map(|m| (m.dev(), m.ino()))
         .collect()
 }

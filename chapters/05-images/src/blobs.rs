@@ -120,6 +120,7 @@ impl BlobStore {
     }
     // ANCHOR_END: put_stream
 
+    // ANCHOR: open_blob
     /// A reader over the blob that fails at end of file if the bytes on disk were corrupted.
     pub fn open_blob(&self, digest: &Digest) -> Result<VerifyingReader<File>, BlobError> {
         let path = self.path(digest);
@@ -139,6 +140,7 @@ impl BlobStore {
             })?;
         Ok(bytes)
     }
+    // ANCHOR_END: open_blob
 
     pub fn size(&self, digest: &Digest) -> Result<u64, BlobError> {
         let path = self.path(digest);

@@ -185,6 +185,7 @@ pub fn host_architecture() -> &'static str {
     }
 }
 
+// ANCHOR: image_id
 /// An image: its id, the exact config bytes the id was computed from, and the parsed config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
@@ -213,6 +214,7 @@ impl Image {
             config,
         }
     }
+    // ANCHOR_END: image_id
 
     pub fn diff_ids(&self) -> &[Digest] {
         &self.config.rootfs.diff_ids

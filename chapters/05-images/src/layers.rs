@@ -7,6 +7,10 @@
 //! parent     sha256:<chain id>       the layer below (absent for the bottom layer)
 //! ```
 //!
+//! A container's writable layer is recorded apart, in `layerdb/mounts/<container id>/`
+//! (`mount-id`, `init-id`, `parent`), and counts as a user of its parent layer: an image can be
+//! force-removed while a stopped container still runs on its layers, and the layers stay.
+//!
 //! Chapter 4 owns the directories under `overlay2/`; this is only the index from content
 //! (chain id) to those directories. A layer is written to `layerdb/tmp` and renamed into
 //! place, so it appears complete or not at all.
@@ -18,6 +22,17 @@ use crate::chain::child_chain_id;
 use crate::config::Image;
 use crate::digest::Digest;
 use crate::store::{ImageStore, StoreError, io_err};
+
+/// A container's writable layer (`layerdb/mounts/<container id>/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountMeta {
+    /// Its directory under `overlay2/`.
+    pub mount_id: String,
+    /// The layer below it holding the files every container gets (`/etc/hosts`, `/.dockerenv`…).
+    pub init_id: String,
+    /// The image's top layer, none for an image without layers.
+    pub parent: Option<Digest>,
+}
 
 /// One layer's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +179,119 @@ impl ImageStore {
         Ok(None)
     }
 
+    fn mount_dir(&self, container_id: &str) -> Result<PathBuf, StoreError> {
+        if container_id.is_empty() || !container_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(StoreError::InvalidCacheId(container_id.to_owned()));
+        }
+        Ok(self.root.join("layerdb/mounts").join(container_id))
+    }
+
+    // ANCHOR: mounts
+    /// Record container `container_id`'s writable layer: its directory `mount_id` under
+    /// `overlay2/`, the `init_id` layer below it, and the image layer `parent` (none for an
+    /// image without layers) they both sit on.
+    pub fn create_mount(&self, container_id: &str, mount: &MountMeta) -> Result<(), StoreError> {
+        let dir = self.mount_dir(container_id)?;
+        for id in [&mount.mount_id, &mount.init_id] {
+            if id.is_empty() || id.contains(['/', '\0']) || id.starts_with('.') {
+                return Err(StoreError::InvalidCacheId(id.clone()));
+            }
+        }
+        if let Some(parent) = &mount.parent {
+            if !self.has_layer(parent) {
+                return Err(StoreError::NoSuchLayer(parent.clone()));
+            }
+        }
+        let tmp_root = self.root.join("layerdb/tmp");
+        let staged = tempfile::Builder::new()
+            .prefix("mount-")
+            .tempdir_in(&tmp_root)
+            .map_err(io_err("creating a directory in", &tmp_root))?;
+        let mut files = vec![
+            ("mount-id", mount.mount_id.clone()),
+            ("init-id", mount.init_id.clone()),
+        ];
+        if let Some(parent) = &mount.parent {
+            files.push(("parent", parent.to_string()));
+        }
+        for (name, value) in files {
+            let path = staged.path().join(name);
+            std::fs::write(&path, value)
+                .and_then(|()| std::fs::File::open(&path)?.sync_all())
+                .map_err(io_err("writing", &path))?;
+        }
+        let mounts = self.root.join("layerdb/mounts");
+        std::fs::create_dir_all(&mounts).map_err(io_err("creating", &mounts))?;
+        let staged = staged.keep();
+        std::fs::rename(&staged, &dir).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staged);
+            io_err("renaming a staged mount record to", &dir)(e)
+        })?;
+        sync_dir(&mounts).map_err(io_err("syncing", &mounts))
+    }
+    // ANCHOR_END: mounts
+
+    /// The writable layer of container `container_id`, if it has one.
+    pub fn mount(&self, container_id: &str) -> Result<Option<MountMeta>, StoreError> {
+        let dir = self.mount_dir(container_id)?;
+        let read = |name: &str| -> Result<Option<String>, StoreError> {
+            let path = dir.join(name);
+            read_optional(&path).map_err(io_err("reading", &path))
+        };
+        let Some(mount_id) = read("mount-id")? else {
+            return Ok(None);
+        };
+        let init_id = read("init-id")?.unwrap_or_default();
+        let parent = match read("parent")? {
+            Some(p) => {
+                Some(
+                    p.trim()
+                        .parse()
+                        .map_err(|e: crate::digest::DigestError| StoreError::Corrupt {
+                            path: dir.join("parent"),
+                            reason: e.to_string(),
+                        })?,
+                )
+            }
+            None => None,
+        };
+        Ok(Some(MountMeta {
+            mount_id: mount_id.trim().to_owned(),
+            init_id: init_id.trim().to_owned(),
+            parent,
+        }))
+    }
+
+    /// Forget container `container_id`'s writable layer (the caller removes its directories).
+    pub fn remove_mount(&self, container_id: &str) -> Result<(), StoreError> {
+        let dir = self.mount_dir(container_id)?;
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("removing", &dir)(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every container with a writable layer, and that layer.
+    pub fn mounts(&self) -> Result<Vec<(String, MountMeta)>, StoreError> {
+        let dir = self.root.join("layerdb/mounts");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("listing", &dir)(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if let Ok(Some(meta)) = self.mount(&name) {
+                out.push((name, meta));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// Forget layer `chain_id`. Refused while an image or another layer is built on it; the
     /// caller deletes the layer's directory (`cache_id`) afterwards.
     pub fn remove_layer(&self, chain_id: &Digest) -> Result<(), StoreError> {
@@ -175,6 +303,14 @@ impl ImageStore {
                 chain_id: chain_id.clone(),
                 user: format!("image {image}"),
             });
+        }
+        for (container, mount) in self.mounts()? {
+            if mount.parent.as_ref() == Some(chain_id) {
+                return Err(StoreError::LayerInUse {
+                    chain_id: chain_id.clone(),
+                    user: format!("container {container}"),
+                });
+            }
         }
         for other in self.layer_ids()? {
             if self.layer(&other)?.parent.as_ref() == Some(chain_id) {

@@ -32,7 +32,7 @@ pub use blobs::{BlobError, BlobStore};
 pub use chain::chain_ids;
 pub use config::{ContainerConfig, History, Image, ImageConfig, RootFs};
 pub use digest::{Digest, DigestError, DigestMismatch, DigestingReader, DigestingWriter, VerifyingReader};
-pub use layers::LayerMeta;
+pub use layers::{LayerMeta, MountMeta};
 pub use manifest::{
     Descriptor, ImageIndex, ImageManifest, Manifest, ManifestError, Platform, select_platform,
 };

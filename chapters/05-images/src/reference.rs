@@ -108,6 +108,7 @@ impl Reference {
         format!("{}/{}", self.domain, self.path)
     }
 
+    // ANCHOR: familiar
     /// The short form people type and Docker prints: `busybox`, `localhost:5000/app`.
     pub fn familiar_name(&self) -> String {
         if self.domain == DEFAULT_DOMAIN {
@@ -134,6 +135,7 @@ impl Reference {
         s
     }
 }
+// ANCHOR_END: familiar
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,6 +150,7 @@ impl fmt::Display for Reference {
     }
 }
 
+// ANCHOR: parse_reference
 fn parse(s: &str) -> Result<Reference, ReferenceError> {
     let (rest, digest) = match s.split_once('@') {
         Some((r, d)) => {
@@ -188,6 +191,7 @@ fn parse(s: &str) -> Result<Reference, ReferenceError> {
         digest,
     })
 }
+// ANCHOR_END: parse_reference
 
 // ANCHOR: split_domain
 /// `busybox` → (`docker.io`, `library/busybox`); `localhost:5000/app` → (`localhost:5000`, `app`).

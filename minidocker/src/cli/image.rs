@@ -1,4 +1,4 @@
-//! Image commands: `import` (more come with chapter 5).
+//! Image commands: `import`.
 
 use std::io::Write;
 use std::path::Path;
@@ -6,7 +6,7 @@ use std::path::Path;
 use clap::Args;
 
 use super::ExitCode;
-use crate::engine::Engine;
+use crate::engine::{Engine, ImportOptions};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -21,22 +21,26 @@ pub struct ImportArgs {
 pub(super) fn import(data_root: &Path, args: ImportArgs) -> ExitCode {
     let result = (|| -> anyhow::Result<String> {
         use anyhow::Context;
+        let reference = args
+            .reference
+            .as_deref()
+            .map(ch05_images::Reference::parse_normalized)
+            .transpose()?;
         let engine = Engine::open(data_root)?;
-        let comment = args
-            .message
-            .clone()
-            .unwrap_or_else(|| format!("Imported from {}", args.file));
-        let id = if args.file == "-" {
-            engine
-                .images
-                .import(std::io::stdin().lock(), args.reference.as_deref(), &comment)?
+        let opts = ImportOptions {
+            message: args.message.clone(),
+            // The docker CLI streams a file as it streams stdin: both are "-" to the daemon.
+            source: "-".to_owned(),
+            config: Default::default(),
+            reference,
+        };
+        let image = if args.file == "-" {
+            engine.import_image(std::io::stdin().lock(), &opts)?
         } else {
             let file = std::fs::File::open(&args.file).with_context(|| format!("open {}", args.file))?;
-            engine
-                .images
-                .import(std::io::BufReader::new(file), args.reference.as_deref(), &comment)?
+            engine.import_image(std::io::BufReader::new(file), &opts)?
         };
-        Ok(id)
+        Ok(image.id.to_string())
     })();
     match result {
         Ok(id) => {

@@ -55,7 +55,7 @@ pub(super) fn run(data_root: &Path, args: RunArgs) -> ExitCode {
         }
         env.extend(expand_env_flag(e, |k| std::env::var(k).ok()));
     }
-    if let Err(problem) = crate::reference::Reference::parse_normalized(&args.image) {
+    if let Err(problem) = ch05_images::Reference::parse_normalized(&args.image) {
         eprintln!("minidocker: {problem}\n\nRun 'minidocker run --help' for more information");
         return 125;
     }

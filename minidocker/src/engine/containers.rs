@@ -18,12 +18,16 @@ pub struct ContainerSummary {
 
 impl Engine {
     /// Whether the container's init is alive: the saved pid exists *and* its root directory is
-    /// this container's (a recycled pid belongs to some other process with another root).
+    /// this container's mounted layer (a recycled pid belongs to some other process with
+    /// another root).
     pub fn is_running(&self, c: &Container) -> bool {
         if c.state.status != "running" || c.state.pid <= 0 {
             return false;
         }
-        let rootfs = self.containers.dir(&c.id).join("rootfs");
+        let Ok(Some(layer)) = self.images.mount(&c.id) else {
+            return false;
+        };
+        let rootfs = self.layers.root().join(&layer.mount_id).join("merged");
         match (
             std::fs::metadata(format!("/proc/{}/root", c.state.pid)),
             std::fs::metadata(rootfs),
@@ -49,6 +53,10 @@ impl Engine {
                     container.state.exit_code = 137;
                     container.state.finished_at = now_rfc3339();
                     let _ = self.containers.save(&container);
+                    // its `minidocker run` died before it could unmount the layer
+                    if let Ok(Some(layer)) = self.images.mount(&container.id) {
+                        let _ = self.layers.unmount(&layer.mount_id);
+                    }
                 }
                 ContainerSummary { container, running }
             })
@@ -59,11 +67,11 @@ impl Engine {
 
     /// `docker rm [-f]`: a running container is refused unless `force`, then killed with
     /// SIGKILL and waited for.
-    pub fn remove_container(&self, name_or_id: &str, force: bool) -> Result<(), ContainerError> {
+    pub fn remove_container(&self, name_or_id: &str, force: bool) -> Result<(), super::EngineError> {
         let c = self.containers.find(name_or_id)?;
         if self.is_running(&c) {
             if !force {
-                return Err(ContainerError::RemoveRunning(c.id));
+                return Err(ContainerError::RemoveRunning(c.id).into());
             }
             let pid = Pid::from_raw(c.state.pid);
             let _ = kill(pid, Signal::SIGKILL);
@@ -75,6 +83,7 @@ impl Engine {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
         }
-        self.containers.remove(&c.id)
+        self.remove_container_layer(&c.id)?;
+        Ok(self.containers.remove(&c.id)?)
     }
 }

@@ -1,28 +1,81 @@
-//! The engine: images and containers under one data root.
+//! The engine: images, layers and containers under one data root.
 //!
 //! Step 1 runs a container in the foreground of the calling process. From chapter 10 on the same
 //! engine sits behind the daemon's API and the CLI only talks HTTP to it.
+//!
+//! ```text
+//! <data-root>/                       (default /var/lib/minidocker, laid out like /var/lib/docker)
+//! ├── containers/<id>/               config.v2.json, hostname, hosts, resolv.conf
+//! ├── image/overlay2/                chapter 5: imagedb, layerdb, distribution, repositories.json
+//! │   └── layertars/sha256/<diff id>   each layer's tar, as it was pulled, loaded or committed
+//! └── overlay2/                      chapter 4: <cache id>/{diff,link,lower,work,merged}, l/
+//! ```
 
 use std::path::{Path, PathBuf};
 
-use crate::container::ContainerStore;
-use crate::image_store::ImageStore;
+use ch04_layers::{LayerDriver, LayerError, MountApi, detect_mount_api};
+use ch05_images::{BlobError, BlobStore, ImageStore, StoreError};
+
+use crate::container::{ContainerError, ContainerStore};
 
 mod containers;
+mod images;
+mod layers;
 mod run;
 
 pub use containers::ContainerSummary;
+pub use images::ImportOptions;
+pub use layers::ContainerLayer;
 pub use run::{RunError, RunOptions};
 
 /// The default data root, laid out like `/var/lib/docker`.
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/minidocker";
 
-/// The images and containers under one data root.
-#[derive(Debug, Clone)]
+/// The storage driver's name, as `docker info` and `inspect` print it.
+pub const STORAGE_DRIVER: &str = "overlay2";
+
+/// What went wrong in the engine. Messages are Docker's where Docker has one, so the CLI can
+/// print them after `Error response from daemon: `.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    #[error(transparent)]
+    Reference(#[from] ch05_images::ReferenceError),
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("container {0} has no layer")]
+    NoLayer(String),
+    /// A request that conflicts with the current state (HTTP 409 from chapter 10 on).
+    #[error("{0}")]
+    Conflict(String),
+    /// A request that is wrong in itself (HTTP 400).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The images, layers and containers under one data root.
+#[derive(Debug)]
 pub struct Engine {
     pub data_root: PathBuf,
     pub images: ImageStore,
+    /// Chapter 4's overlay2 directories.
+    pub layers: LayerDriver,
+    /// Every layer's tar, by diff id (see `layers.rs`).
+    pub layer_tars: BlobStore,
     pub containers: ContainerStore,
+    /// The overlay mount API this kernel offers (fsconfig `lowerdir+` from 6.5 on).
+    pub mount_api: MountApi,
 }
 
 impl Engine {
@@ -30,10 +83,15 @@ impl Engine {
         use anyhow::Context;
         std::fs::create_dir_all(data_root)
             .with_context(|| format!("creating data root {}", data_root.display()))?;
+        let images = ImageStore::open(data_root)?;
+        let layer_tars = layers::open_layer_tars(images.root())?;
         Ok(Engine {
             data_root: data_root.to_owned(),
-            images: ImageStore::open(data_root)?,
+            layers: LayerDriver::open(&data_root.join("overlay2"))?,
+            layer_tars,
+            images,
             containers: ContainerStore::open(data_root)?,
+            mount_api: detect_mount_api(),
         })
     }
 }

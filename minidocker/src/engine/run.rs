@@ -9,11 +9,10 @@ use ch03_rootfs::process::prepare_workdir;
 use ch03_rootfs::{Mount, ProcessSpec, RootfsSpec, UserSpec, resolve_user};
 use rand::{Rng, RngCore};
 
-use super::Engine;
+use super::{ContainerLayer, Engine};
 use crate::container::{Config, Container, State, ZERO_TIME, generate_id, now_rfc3339, validate_name};
 use crate::env::container_env;
 use crate::names::random_name;
-use crate::rootfs_copy::copy_tree;
 use crate::runtime::{LaunchSpec, Launched, launch};
 
 /// What `run` was asked to do (the body of `POST /containers/create` from chapter 10 on).
@@ -85,7 +84,7 @@ impl Engine {
             }
             Some(w) => PathBuf::from(w),
         };
-        let image = self.images.resolve(&opts.image).map_err(RunError::engine)?;
+        let (image, image_layers) = self.image_with_layers(&opts.image).map_err(RunError::engine)?;
         let defaults = &image.config.config;
         let command: Vec<String> = match (&opts.command, &defaults.cmd) {
             (c, _) if !c.is_empty() => c.clone(),
@@ -127,20 +126,29 @@ impl Engine {
                 finished_at: ZERO_TIME.into(),
                 ..State::default()
             },
-            image: image.id.clone(),
+            image: image.id.to_string(),
             name: format!("/{name}"),
         };
         let dir = self.containers.create(&container).map_err(RunError::engine)?;
+        let layer = match self.create_container_layer(&id, image_layers.last()) {
+            Ok(layer) => layer,
+            Err(e) => {
+                // not created after all: leave nothing behind
+                let _ = self.containers.remove(&id);
+                return Err(RunError::engine(e));
+            }
+        };
         let result = self.start_foreground(
             &mut container,
             &dir,
-            &image.rootfs,
+            &layer,
             &defaults.env.clone().unwrap_or_default(),
             opts,
             user_spec.as_ref(),
             &workdir,
         );
         if opts.auto_remove {
+            self.remove_container_layer(&id).map_err(RunError::engine)?;
             self.containers.remove(&id).map_err(RunError::engine)?;
         }
         result
@@ -152,7 +160,7 @@ impl Engine {
         &self,
         container: &mut Container,
         dir: &Path,
-        image_rootfs: &Path,
+        layer: &ContainerLayer,
         image_env: &[String],
         opts: &RunOptions,
         user_spec: Option<&UserSpec>,
@@ -164,24 +172,25 @@ impl Engine {
             let _ = self.containers.save(container);
             err
         };
-        let rootfs = dir.join("rootfs");
         let hostname = container.config.hostname.clone();
-        let prepared = self
-            .write_container_files(dir, image_rootfs, &hostname)
-            .and_then(|()| {
-                prepare_workdir(&rootfs, workdir).map_err(RunError::engine)?;
-                match user_spec {
-                    Some(spec) => resolve_user(&rootfs, spec).map_err(RunError::engine),
-                    None => resolve_user(
-                        &rootfs,
-                        &UserSpec {
-                            user: "0".into(),
-                            group: None,
-                        },
-                    )
-                    .map_err(RunError::engine),
-                }
-            });
+        // Mounted in the host's mount namespace, as Docker does: `merged` shows the container's
+        // files on the host while it runs. The guard unmounts it however this function ends.
+        let mounted = MountedLayer::mount(self, layer).map_err(RunError::engine)?;
+        let rootfs = mounted.merged.clone();
+        let prepared = self.write_container_files(dir, &hostname).and_then(|()| {
+            prepare_workdir(&rootfs, workdir).map_err(RunError::engine)?;
+            match user_spec {
+                Some(spec) => resolve_user(&rootfs, spec).map_err(RunError::engine),
+                None => resolve_user(
+                    &rootfs,
+                    &UserSpec {
+                        user: "0".into(),
+                        group: None,
+                    },
+                )
+                .map_err(RunError::engine),
+            }
+        });
         let user = match prepared {
             Ok(user) => user,
             Err(e) => return Err(fail_start(container, e)),
@@ -249,24 +258,44 @@ impl Engine {
         Ok(code)
     }
 
-    /// The container's own rootfs copy, `/etc/{hostname,hosts,resolv.conf}` and `/.dockerenv`.
-    fn write_container_files(&self, dir: &Path, image_rootfs: &Path, hostname: &str) -> Result<(), RunError> {
+    /// The container's `/etc/{hostname,hosts,resolv.conf}`, bind-mounted over the empty files
+    /// of its init layer.
+    fn write_container_files(&self, dir: &Path, hostname: &str) -> Result<(), RunError> {
         let io = |what: &str| {
             let what = what.to_owned();
             move |e: std::io::Error| RunError::engine(format!("{what}: {e}"))
         };
-        let rootfs = dir.join("rootfs");
-        copy_tree(image_rootfs, &rootfs)
-            .map_err(io(&format!("copying image rootfs to {}", rootfs.display())))?;
         std::fs::write(dir.join("hostname"), format!("{hostname}\n")).map_err(io("writing hostname"))?;
         std::fs::write(dir.join("hosts"), HostsFile::default().render()).map_err(io("writing hosts"))?;
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         std::fs::write(dir.join("resolv.conf"), container_resolv_conf(&host_resolv))
-            .map_err(io("writing resolv.conf"))?;
-        let dockerenv = rootfs.join(".dockerenv");
-        std::fs::write(&dockerenv, b"").map_err(io("writing /.dockerenv"))?;
-        std::fs::set_permissions(&dockerenv, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .map_err(io("chmod /.dockerenv"))?;
-        std::fs::create_dir_all(rootfs.join("etc")).map_err(io("creating /etc"))
+            .map_err(io("writing resolv.conf"))
+    }
+}
+
+/// A container's layer mounted at `overlay2/<mount id>/merged` until dropped.
+struct MountedLayer<'a> {
+    engine: &'a Engine,
+    mount_id: String,
+    merged: PathBuf,
+}
+
+impl<'a> MountedLayer<'a> {
+    fn mount(engine: &'a Engine, layer: &ContainerLayer) -> Result<Self, ch04_layers::LayerError> {
+        let merged = engine.layers.mount(&layer.mount_id, layer.api)?;
+        Ok(MountedLayer {
+            engine,
+            mount_id: layer.mount_id.clone(),
+            merged,
+        })
+    }
+}
+
+impl Drop for MountedLayer<'_> {
+    fn drop(&mut self) {
+        // `rm -f` from another terminal may have removed the layer already.
+        if let Err(e) = self.engine.layers.unmount(&self.mount_id) {
+            tracing::debug!(mount_id = %self.mount_id, error = %e, "unmounting container layer");
+        }
     }
 }

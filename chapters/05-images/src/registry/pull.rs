@@ -88,6 +88,7 @@ impl RegistryClient {
     }
     // ANCHOR_END: get_manifest
 
+    // ANCHOR: resolve_image
     /// Resolve `reference` to the image manifest for `os`/`architecture`, going through the
     /// index if the tag names a multi-platform image.
     pub fn resolve_image(
@@ -119,6 +120,7 @@ impl RegistryClient {
             manifest,
         })
     }
+    // ANCHOR_END: resolve_image
 
     // ANCHOR: fetch_blob
     /// Download blob `digest` of `repo` into `store`, calling `progress(done, total)` as bytes
