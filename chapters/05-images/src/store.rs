@@ -82,6 +82,7 @@ impl ImageStore {
         for dir in [
             "imagedb/content/sha256",
             "imagedb/metadata/sha256",
+            "layerdb/mounts",
             "layerdb/sha256",
             "layerdb/tmp",
         ] {

@@ -75,12 +75,21 @@ impl Engine {
             }
             let pid = Pid::from_raw(c.state.pid);
             let _ = kill(pid, Signal::SIGKILL);
-            // Not our child: wait for it to disappear (it is reaped by its `minidocker run`).
+            // Not our child: wait for it to disappear, then (briefly) for its `minidocker run` to
+            // reap it and record the exit, so we do not delete the directory under that write.
             for _ in 0..500 {
                 if !self.is_running(&c) {
                     break;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            for _ in 0..200 {
+                match self.containers.find(&c.id) {
+                    Ok(now) if now.state.status == "running" => {
+                        std::thread::sleep(std::time::Duration::from_millis(10))
+                    }
+                    _ => break,
+                }
             }
         }
         self.remove_container_layer(&c.id)?;

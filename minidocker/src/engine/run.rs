@@ -251,9 +251,12 @@ impl Engine {
         container.state.pid = 0;
         container.state.exit_code = code;
         container.state.finished_at = now_rfc3339();
-        // `rm -f` from another terminal may have removed the container already: nothing to record.
-        if self.containers.dir(&container.id).exists() {
-            self.containers.save(container).map_err(RunError::engine)?;
+        // `rm -f` from another terminal may have removed the container already (even while we
+        // save): then there is nothing to record.
+        if let Err(e) = self.containers.save(container) {
+            if self.containers.dir(&container.id).exists() {
+                return Err(RunError::engine(e));
+            }
         }
         Ok(code)
     }

@@ -1,0 +1,198 @@
+//! Containers on overlay layers: each container writes to its own layer over the image's
+//! read-only layers, the image's layers are shared on disk, and `rm` takes the container's
+//! layer away.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use minidocker_e2e::{TestEnv, root_test};
+
+/// `layerdb/mounts/<id>/mount-id`: the container's own directory under `overlay2/`.
+fn mount_id(env: &TestEnv, container_id: &str) -> String {
+    let path = env
+        .data_root()
+        .join("image/overlay2/layerdb/mounts")
+        .join(container_id)
+        .join("mount-id");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        .trim()
+        .to_owned()
+}
+
+fn layer_dir(env: &TestEnv, id: &str) -> PathBuf {
+    env.data_root().join("overlay2").join(id)
+}
+
+/// The absolute diff dirs below layer `id`, read back through its `lower` file and `l/` links.
+fn lower_dirs(env: &TestEnv, id: &str) -> Vec<PathBuf> {
+    let overlay2 = env.data_root().join("overlay2");
+    let lower =
+        std::fs::read_to_string(layer_dir(env, id).join("lower")).expect("the layer has a lower file");
+    lower
+        .trim()
+        .split(':')
+        .map(|l| std::fs::canonicalize(overlay2.join(l)).expect("every l/ link resolves"))
+        .collect()
+}
+
+fn id_of(env: &TestEnv, name: &str) -> String {
+    env.find_container(name)
+        .unwrap_or_else(|| panic!("container {name} exists"))
+        .0
+}
+
+#[test]
+fn two_containers_share_the_image_layers_and_keep_their_own_changes() {
+    root_test!();
+    let env = TestEnv::new();
+    env.run(&[
+        "--name",
+        "one",
+        "busybox",
+        "sh",
+        "-c",
+        "echo one > /file; rm /bin/vi",
+    ])
+    .assert_code(0);
+    env.run(&[
+        "--name",
+        "two",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /file 2>&1; ls /bin/vi",
+    ])
+    .assert_code(0)
+    .assert_stdout("cat: can't open '/file': No such file or directory\n/bin/vi\n");
+
+    let (one, two) = (
+        mount_id(&env, &id_of(&env, "one")),
+        mount_id(&env, &id_of(&env, "two")),
+    );
+    assert_ne!(one, two);
+    let (lowers_one, lowers_two) = (lower_dirs(&env, &one), lower_dirs(&env, &two));
+    // below each container: its own init layer, then the same image layer directory
+    assert_eq!(lowers_one.len(), 2, "{lowers_one:?}");
+    assert_eq!(
+        lowers_one[0],
+        std::fs::canonicalize(layer_dir(&env, &format!("{one}-init")).join("diff")).unwrap()
+    );
+    assert_eq!(
+        lowers_one[1], lowers_two[1],
+        "the image layer is one directory on disk"
+    );
+
+    // each container's changes are in its own upper dir: a file, and a whiteout for the deletion
+    let upper = layer_dir(&env, &one).join("diff");
+    assert_eq!(std::fs::read_to_string(upper.join("file")).unwrap(), "one\n");
+    let whiteout = std::fs::symlink_metadata(upper.join("bin/vi")).expect("a whiteout for /bin/vi");
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(
+        &whiteout.file_type()
+    ));
+    assert_eq!(std::os::unix::fs::MetadataExt::rdev(&whiteout), 0);
+    // and the image layer is untouched
+    assert!(lowers_one[1].join("bin/vi").exists());
+    assert!(!lowers_one[1].join("file").exists());
+}
+
+#[test]
+fn the_container_layer_is_mounted_while_it_runs_and_removed_with_rm() {
+    root_test!();
+    let env = TestEnv::new();
+    let mut run = env.spawn_run(&[
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /hello; echo ready; exec sleep 30",
+    ]);
+    run.wait_for_line("ready");
+    env.wait_for_running("web", Duration::from_secs(10));
+    let id = id_of(&env, "web");
+    let layer = mount_id(&env, &id);
+    let merged = layer_dir(&env, &layer).join("merged");
+    // Docker mounts the overlay in the host's mount namespace: the files are visible there.
+    let mounts = env.mounts_inside();
+    assert!(
+        mounts
+            .iter()
+            .any(|m| m.mount_point == merged && m.fstype == "overlay"),
+        "{merged:?} is not an overlay mount: {mounts:?}"
+    );
+    assert_eq!(std::fs::read_to_string(merged.join("hello")).unwrap(), "hi\n");
+
+    env.minidocker(&["rm", "-f", "web"])
+        .assert_code(0)
+        .assert_stdout("web\n");
+    run.wait().assert_code(137);
+    assert_eq!(env.mounts_inside(), [], "the overlay is unmounted");
+    for dir in [layer.clone(), format!("{layer}-init")] {
+        assert!(
+            !layer_dir(&env, &dir).exists(),
+            "{dir} is removed with the container"
+        );
+    }
+    assert!(
+        !env.data_root()
+            .join("image/overlay2/layerdb/mounts")
+            .join(&id)
+            .exists(),
+        "the mount record is removed"
+    );
+    // the image's layer stays
+    let image_layers: Vec<PathBuf> = std::fs::read_dir(env.data_root().join("overlay2"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "l"))
+        .collect();
+    assert_eq!(image_layers.len(), 1, "{image_layers:?}");
+    assert_links_resolve(&env.data_root().join("overlay2"));
+}
+
+#[test]
+fn run_rm_leaves_only_the_image_behind() {
+    root_test!();
+    let env = TestEnv::new();
+    let before = listing(env.data_root());
+    env.run(&["--rm", "busybox", "sh", "-c", "echo x > /tmp/x"])
+        .assert_code(0);
+    let after = listing(env.data_root());
+    let added: Vec<&PathBuf> = after.iter().filter(|p| !before.contains(p)).collect();
+    let removed: Vec<&PathBuf> = before.iter().filter(|p| !after.contains(p)).collect();
+    assert!(
+        added.is_empty() && removed.is_empty(),
+        "--rm left {added:?}, took {removed:?}"
+    );
+    assert_eq!(env.mounts_inside(), []);
+}
+
+/// Every `l/` link points at an existing layer's diff dir (removed layers take their link).
+fn assert_links_resolve(overlay2: &Path) {
+    for link in std::fs::read_dir(overlay2.join("l")).unwrap().flatten() {
+        assert!(
+            std::fs::metadata(link.path()).is_ok(),
+            "dangling link {}",
+            link.path().display()
+        );
+    }
+}
+
+/// Every path under `root`, not descending into layers' `diff` dirs.
+fn listing(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![root.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() && entry.file_name() != "diff" {
+                pending.push(path.clone());
+            }
+            out.push(path.strip_prefix(root).unwrap().to_owned());
+        }
+    }
+    out.sort();
+    out
+}
