@@ -251,6 +251,7 @@ fn same_fs_time(a: &Metadata, b: &Metadata) -> bool {
 }
 // ANCHOR_END: differs
 
+// ANCHOR: parent_dirs
 /// Rule 5: every directory above a change is itself changed.
 fn with_parent_dirs(mut out: Vec<Change>) -> Vec<Change> {
     let mut seen: HashSet<PathBuf> = out.iter().map(|c| c.path.clone()).collect();
@@ -269,6 +270,7 @@ fn with_parent_dirs(mut out: Vec<Change>) -> Vec<Change> {
     out.extend(parents);
     out
 }
+// ANCHOR_END: parent_dirs
 
 fn sorted_names(dir: &Path) -> Result<Vec<OsString>, LayerError> {
     let mut names = Vec::new();

@@ -35,8 +35,10 @@ use crate::LayerError;
 use crate::fsmount::{self, FsContext};
 use crate::xattr::cstring;
 
+// ANCHOR: ovl_max_stack
 /// overlayfs' limit on lower layers (`OVL_MAX_STACK` in fs/overlayfs/params.h).
 pub const OVL_MAX_STACK: usize = 500;
+// ANCHOR_END: ovl_max_stack
 
 // ANCHOR: overlay_layers
 /// The directories of one overlay mount.
@@ -124,15 +126,17 @@ pub fn mount_data_limit() -> usize {
 /// Which API this kernel supports, probed once per process.
 ///
 /// The probe asks overlayfs to append a lower layer that does not exist: a kernel that knows
-/// `lowerdir+` looks the path up and says ENOENT; an older one rejects the key with EINVAL.
-/// Kernels without fsopen(2) (ENOSYS) or without overlayfs (ENODEV) get [`MountApi::Legacy`].
+/// `lowerdir+` (6.8 and later) looks the path up and says ENOENT. Only that answer counts:
+/// before 6.5 overlayfs sits behind the kernel's legacy `fs_context` adapter, which accepts
+/// *any* key here and fails only at `FSCONFIG_CMD_CREATE`, and 6.5–6.7 reject the key with
+/// EINVAL. Kernels without fsopen(2) (ENOSYS) or overlayfs (ENODEV) get [`MountApi::Legacy`].
 pub fn detect_mount_api() -> MountApi {
     static API: OnceLock<MountApi> = OnceLock::new();
     *API.get_or_init(|| {
         let api = match fsmount::fsopen(c"overlay") {
             Ok(fs) => match fs.set_string(c"lowerdir+", c"/proc/self/.minidocker-lowerdir-probe") {
-                Err(Errno::EINVAL) => MountApi::Legacy,
-                _ => MountApi::FsConfig,
+                Err(Errno::ENOENT) => MountApi::FsConfig,
+                _ => MountApi::Legacy,
             },
             Err(_) => MountApi::Legacy,
         };
@@ -142,6 +146,7 @@ pub fn detect_mount_api() -> MountApi {
 }
 // ANCHOR_END: detect_mount_api
 
+// ANCHOR: mount_overlay
 /// Mount `layers` on `target` (an existing directory).
 pub fn mount_overlay(layers: &OverlayLayers, target: &Path, api: MountApi) -> Result<(), LayerError> {
     if layers.lower.is_empty() {
@@ -178,6 +183,7 @@ pub(crate) fn check_data_len(data: &str, target: &Path) -> Result<(), LayerError
     }
     Ok(())
 }
+// ANCHOR_END: mount_overlay
 
 fn mount_error(target: &Path, api: MountApi, errno: Errno, kernel_log: Vec<String>) -> LayerError {
     LayerError::Mount {
