@@ -8,6 +8,9 @@ banner names the exercise. Run it after a chapter file changes, then `labs/check
     labs/tools/make-skeletons.py            # every lab
     labs/tools/make-skeletons.py 02         # one lab
 
+A body is named by its function's name, or `Type::name` for a method of `Type` when another
+`fn name` comes first in the file.
+
 It overwrites labs/NN-*/src/<exercise module>.rs, so run it on a clean tree (a learner's work
 there is lost). Each file is formatted with `rustfmt` reading stdin, which, unlike `cargo fmt`
 on a lab crate, does not follow the `#[path]`s into the chapter's files.
@@ -16,8 +19,21 @@ import json, os, re, subprocess, sys, textwrap
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 
+def find_fn(s, name):
+    """The match of `fn name`; `Type::name` looks only inside the impl blocks of `Type`
+    (e.g. `VerifyingReader::read`, when another `fn read` comes first in the file)."""
+    if '::' not in name:
+        return re.search(r'\bfn ' + re.escape(name) + r'\b', s)
+    owner, name = name.rsplit('::', 1)
+    for impl in re.finditer(r'^impl\b[^{;]*\b' + re.escape(owner) + r'\b[^{;]*\{', s, flags=re.M):
+        end = skip_block(s, impl.end() - 1)
+        m = re.compile(r'\bfn ' + re.escape(name) + r'\b').search(s, impl.end(), end)
+        if m:
+            return m
+    return None
+
 def find_body(s, name):
-    m = re.search(r'\bfn ' + re.escape(name) + r'\b', s)
+    m = find_fn(s, name)
     if not m:
         raise SystemExit(f'fn {name} not found')
     i = m.end()
@@ -250,7 +266,186 @@ def lab03():
         ])
 
 
-LABS = {'01': lab01, '02': lab02, '03': lab03}
+def lab04():
+    ch = ROOT + '/chapters/04-layers/src/'
+    lab = ROOT + '/labs/04-layers/src/'
+    check = '`labs/check 04` tells you how far you are.'
+    generate(ch + 'overlay.rs', lab + 'overlay.rs',
+        ['**Lab 04 skeleton.** Exercise `ex1`: write [`legacy_mount_data`] and its helper `escape`',
+         '(the two `todo!()`s; the mounting itself is done). ' + check],
+        bodies=[
+            ('legacy_mount_data',
+             ['ex1: `lowerdir=` and the lower layers joined by `:`, in the order of `layers.lower`',
+              '(topmost first), then `,upperdir=<upper>,workdir=<work>`, then `,key=value` for',
+              'each pair of MOUNT_OPTIONS, in order. Every path goes through `escape` first.'],
+             'ex1: "lowerdir=<escaped lowers joined by :>,upperdir=<upper>,workdir=<work>" and then ",key=value" for each of MOUNT_OPTIONS'),
+            ('escape',
+             ['ex1: the path as text (`to_string_lossy()`), with a backslash put before every `:`,',
+              '`,` and `\\` in it.'],
+             'ex1: copy the characters of path.to_string_lossy(), each \':\', \',\' and \'\\\' preceded by a \'\\\''),
+        ])
+    generate(ch + 'whiteout.rs', lab + 'whiteout.rs',
+        ['**Lab 04 skeleton.** Exercise `ex2`: write [`is_whiteout`], [`create_whiteout`],',
+         '[`is_opaque`] and [`set_opaque`] (the four `todo!()`s). ' + check],
+        bodies=[
+            ('is_whiteout',
+             ['ex2: a character device (`meta.file_type().is_char_device()`, from `FileTypeExt`)',
+              'whose device number (`meta.rdev()`, from `MetadataExt`) is 0.'],
+             'ex2: meta.file_type().is_char_device() && meta.rdev() == 0'),
+            ('create_whiteout',
+             ['ex2: mknod(2) with `nix::sys::stat::mknod`: kind `SFlag::S_IFCHR`, no permission',
+              'bits (`Mode::empty()`), device 0. A failure is `LayerError::path("mknod(2)", path, errno)`.'],
+             'ex2: mknod(path, SFlag::S_IFCHR, Mode::empty(), 0), an errno mapped to LayerError::path("mknod(2)", path, errno)'),
+            ('is_opaque',
+             ['ex2: `xattr::lget(dir, OPAQUE_XATTR)?` is the attribute\'s value, `None` when it is',
+              'not set. Only the value `y` means opaque.'],
+             'ex2: Ok(true) only when xattr::lget(dir, OPAQUE_XATTR)? is Some(b"y")'),
+            ('set_opaque',
+             ['ex2: `xattr::lset` the attribute to `y`.'],
+             'ex2: xattr::lset(dir, OPAQUE_XATTR, b"y")'),
+        ])
+    generate(ch + 'changes.rs', lab + 'changes.rs',
+        ['**Lab 04 skeleton.** Exercise `ex3`: write `Walk::dir` (rules 1 to 4 below) and',
+         '`with_parent_dirs` (rule 5), the two `todo!()`s; [`changes()`] calls them, and the',
+         'helpers (`lower_lookup`, `lower_names`, `differs`, `added_below`, …) are done. ' + check],
+        bodies=[
+            ('dir',
+             ['ex3: rules 1 to 4 of the module documentation, for the entries of upper dir `rel`:',
+              '  - `sorted_names(&self.upper.join(rel))?` lists them;',
+              '  - when `lower_hidden` (this directory is opaque, or lies under an opaque one),',
+              '    every name of `lower_names(self.lowers, rel)?` that the upper dir lacks is',
+              '    Deleted;',
+              '  - for each entry: `lstat` it, and `lower_lookup(self.lowers, &rel)?` is `old`,',
+              '    what the lower layers alone show there. A whiteout is Deleted when there is an',
+              '    `old` (and nothing otherwise); no `old` is Added, and so is everything below it',
+              '    (`self.added_below`); `differs(&old, &meta, &path)?` is Modified; then a',
+              '    directory over a lower directory is walked (`self.dir`, hidden when',
+              '    `lower_hidden` or `is_opaque`), one over a lower non-directory is `added_below`.',
+              '`self.push(&rel, kind)` records a change.'],
+             'ex3: for each upper entry: a whiteout => D if a lower layer has it, no lower entry => A (and added_below), differs => C, directories walked recursively; when lower_hidden, names only the lowers have are D'),
+            ('with_parent_dirs',
+             ['ex3: rule 5. For every change, walk `change.path.ancestors().skip(1)` up to, but not',
+              'including, `/`, adding a Modified change for each directory not in the list yet',
+              '(a `HashSet` of the paths seen so far). The order does not matter: `changes`',
+              'sorts afterwards.'],
+             'ex3: add a Modified change for every ancestor directory of a change (but not /) that is not in the list yet'),
+        ])
+    generate(ch + 'entry_name.rs', lab + 'entry_name.rs',
+        ['**Lab 04 skeleton.** Exercise `ex4`, part 1: write `parse_entry_name` (the `todo!()`;',
+         'part 2 is in `apply.rs`). ' + check],
+        bodies=[
+            ('parse_entry_name',
+             ['ex4: refuse, with a short reason (`&\'static str`), an empty name, a NUL byte and a',
+              'leading `/`. Then split on `/` (`raw.split(|b| *b == b\'/\')`): empty and `.` parts',
+              'are dropped, a `..` part is refused, any other part is kept',
+              '(`OsString::from_vec(part.to_vec())`).'],
+             'ex4: refuse empty, NUL and absolute names; split on b\'/\', skip "" and ".", refuse "..", keep the rest'),
+        ])
+    generate(ch + 'apply.rs', lab + 'apply.rs',
+        ['**Lab 04 skeleton.** Exercise `ex4`, part 2: write `Applier::parent_dir` (the `todo!()`;',
+         'part 1 is `parse_entry_name` in `entry_name.rs`). Everything else here is done: read',
+         '`Applier::entry` to see where the directory you return is used. ' + check],
+        bodies=[
+            ('parent_dir',
+             ['ex4: 1. `secure_join(self.root, &name.parent())` resolves the parent inside the',
+              '   layer, following symlinks as if the layer were `/` (its error becomes',
+              '   `LayerError::SymlinkLoop { entry }`);',
+              '2. the result must start with `self.root` (`strip_prefix`), else',
+              '   `LayerError::InvalidEntryName { entry, reason: "resolves outside the layer" }`;',
+              '3. walk its components from `self.root`: a directory is fine, a whiteout becomes an',
+              '   opaque directory (`remove(&dir, false)`, `mkdir(&dir, 0o755)`, `set_opaque`), a',
+              '   missing one is created (`mkdir(&dir, 0o755)`), anything else is',
+              '   `LayerError::NotADirectory { entry, path }`.'],
+             'ex4: secure_join the parent inside the layer, then walk it from the root creating what is missing (0755); a whiteout on the way becomes an opaque dir, a non-directory is NotADirectory'),
+        ])
+
+
+def lab05():
+    ch = ROOT + '/chapters/05-images/src/'
+    lab = ROOT + '/labs/05-images/src/'
+    check = '`labs/check 05` tells you how far you are.'
+    generate(ch + 'digest.rs', lab + 'digest.rs',
+        ['**Lab 05 skeleton.** Exercise `ex1`: write [`Digest::from_hex`], `Digest::from_str` and',
+         '`VerifyingReader::read` (the three `todo!()`s). ' + check],
+        bodies=[
+            ('from_hex',
+             ['ex1: exactly 64 characters, each a digit or `a` to `f` (uppercase is refused). The',
+              'error is `DigestError::Invalid(hex.to_owned())`.'],
+             'ex1: Ok(Digest { hex }) for exactly 64 characters of 0-9a-f, else Err(DigestError::Invalid(..))'),
+            ('from_str',
+             ['ex1: split at the first `:`. `sha256` and valid hex (`Digest::from_hex`) is a digest;',
+              'another non-empty, alphanumeric algorithm is `DigestError::UnsupportedAlgorithm(s)`;',
+              'anything else, bad hex included, is `DigestError::Invalid(s)`, naming the whole string.'],
+             'ex1: split_once(\':\'): sha256 + from_hex, another algorithm => UnsupportedAlgorithm(s), anything else => Invalid(s)'),
+            ('VerifyingReader::read',
+             ['ex1: pass the bytes through, feeding them to the hasher (`hasher.update`). At the',
+              'end of the input (`inner.read` returns 0 for a non-empty `buf`), `self.hasher.take()`',
+              'and `Digest::from_hasher` give the actual digest. Not `self.expected`: fail with',
+              '`io::Error::new(io::ErrorKind::InvalidData, DigestMismatch { .. })`, now and on every',
+              'later read (keep it in `self.mismatch`). Equal: `Ok(0)`, now and on every later read',
+              '(the hasher is gone).'],
+             'ex1: hash what passes through; at EOF compare with self.expected: a mismatch is an InvalidData error wrapping a DigestMismatch (and stays one), a match is Ok(0)'),
+        ])
+    generate(ch + 'reference.rs', lab + 'reference.rs',
+        ['**Lab 05 skeleton.** Exercise `ex2`: write `split_domain` and',
+         '[`Reference::familiar_name`] (the two `todo!()`s; the grammar checks are done). ' + check],
+        bodies=[
+            ('split_domain',
+             ['ex2: the first component of `name` is a registry host when a `/` follows it and it',
+              'contains `.` or `:`, is `localhost`, or has an uppercase letter. Otherwise the',
+              'domain is DEFAULT_DOMAIN and the path is the whole name. LEGACY_DEFAULT_DOMAIN',
+              '(`index.docker.io`) is spelled DEFAULT_DOMAIN too, and a path of one component on',
+              'DEFAULT_DOMAIN gets OFFICIAL_REPO_PREFIX (`library/`) in front.'],
+             'ex2: (domain, path): the first component if it looks like a host (., :, localhost, uppercase), else docker.io; index.docker.io is docker.io; a one-component docker.io path gets library/'),
+            ('familiar_name',
+             ['ex2: the way back: on DEFAULT_DOMAIN, the path without OFFICIAL_REPO_PREFIX;',
+              'anywhere else, the whole `self.name()`.'],
+             'ex2: on docker.io the path without library/, elsewhere domain/path'),
+        ])
+    generate(ch + 'chain.rs', lab + 'chain.rs',
+        ['**Lab 05 skeleton.** Exercise `ex3`: write [`chain_ids`] and [`child_chain_id`] (the two',
+         '`todo!()`s). ' + check],
+        bodies=[
+            ('chain_ids',
+             ['ex3: the formula above, one chain id per diff id: the first is the first diff id,',
+              'every next one is `child_chain_id` of the chain id before it and its diff id.'],
+             'ex3: ChainID(L0) = DiffID(L0), ChainID(Ln) = child_chain_id(ChainID(Ln-1), DiffID(Ln))'),
+            ('child_chain_id',
+             ['ex3: the sha256 (`Digest::of`) of the text `<parent> <diff_id>`, both digests',
+              'written in full (`sha256:…`, their `Display`), one space between them.'],
+             'ex3: Digest::of(format!("{parent} {diff_id}").as_bytes())'),
+        ])
+    generate(ch + 'manifest.rs', lab + 'manifest.rs',
+        ['**Lab 05 skeleton.** Exercise `ex4`: write [`select_platform`] (the `todo!()`). ' + check],
+        bodies=[
+            ('select_platform',
+             ['ex4: the candidates are the entries of `index.manifests` whose `platform` has this',
+              '`os` and `architecture`. arm64 prefers variant `v8` or no variant, arm prefers `v7`:',
+              'the first candidate with the preferred variant wins; otherwise (amd64, or no such',
+              'variant listed) the first candidate. No candidate is',
+              '`ManifestError::NoMatchingPlatform { os, architecture }`.'],
+             'ex4: filter index.manifests on platform os/architecture, prefer the variant Docker prefers (v8 or none on arm64, v7 on arm), else take the first; none is NoMatchingPlatform'),
+        ])
+    generate(ch + 'tags.rs', lab + 'tags.rs',
+        ['**Lab 05 skeleton.** Exercise `ex5`: write `ImageStore::add_reference` (the `todo!()`),',
+         'which [`ImageStore::tag`] and [`ImageStore::add_digest_reference`] call; reading and',
+         'writing the file is done. ' + check],
+        bodies=[
+            ('add_reference',
+             ['ex5: the image must exist (`self.exists(id)`, else `StoreError::NoSuchImage`). Then,',
+              'holding `self.guard()` from the read to the write:',
+              '  - `storable(reference)` drops a tag that comes with a digest;',
+              '  - `self.read_repositories()?`; in its `repositories`, the map of',
+              '    `reference.repository_key()` (`.entry(…).or_default()`);',
+              '  - insert `reference.familiar_string()` -> `id`. A digest reference that pointed at',
+              '    another image is `StoreError::DigestConflict` (and nothing is written);',
+              '  - `self.write_repositories(&file)?`, and return the image that had the name',
+              '    before, unless it is `id` itself.'],
+             'ex5: under self.guard(): read repositories.json, insert familiar_string -> id into the repository_key map (a digest may not move), write it back, return the image that lost the name'),
+        ])
+
+
+LABS = {'01': lab01, '02': lab02, '03': lab03, '04': lab04, '05': lab05}
 
 if __name__ == '__main__':
     for wanted in sys.argv[1:] or sorted(LABS):
