@@ -1,0 +1,237 @@
+//! Where a container's cgroup lives, and the host-safety rule that decides it.
+//!
+//! By default a container's cgroup is `<engine's own cgroup>/minidocker/<name>`, looked up
+//! *per controller*: on this chapter's reference machine the engine's memory cgroup is
+//! `/process_api/<hash>` while every other controller has it at `/`, so a container `web`
+//! lands in
+//!
+//! ```text
+//! /sys/fs/cgroup/memory/process_api/<hash>/minidocker/web
+//! /sys/fs/cgroup/cpu/minidocker/web
+//! /sys/fs/cgroup/pids/minidocker/web        ...
+//! ```
+//!
+//! and never anywhere the engine was not itself placed. A relative `--cgroup-parent` works
+//! the same way (relative to the engine's cgroup); an absolute one starts at the top of each
+//! hierarchy, as with runc and Docker's cgroupfs driver.
+//!
+//! The engine writes only inside the container's cgroup and inside the parent directories it
+//! owns: the relative parent chain (`minidocker/...`), or, for an absolute parent, the
+//! directories it had to create itself.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::CgroupError;
+use crate::sys::Sys;
+
+/// The parent of containers' cgroups (Docker's `--cgroup-parent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupParent {
+    absolute: bool,
+    components: Vec<String>,
+}
+
+impl CgroupParent {
+    /// The engine's default: `minidocker`, under the engine's own cgroup.
+    pub const DEFAULT: &'static str = "minidocker";
+
+    /// Parses a parent path: `minidocker`, `a/b` (relative to the engine's cgroup) or `/a/b`
+    /// (from the top of each hierarchy). `.` and `..` components are refused.
+    pub fn new(path: &str) -> Result<Self, CgroupError> {
+        let invalid = |why| CgroupError::InvalidName {
+            name: path.to_string(),
+            why,
+        };
+        let absolute = path.starts_with('/');
+        let components: Vec<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect();
+        if components.iter().any(|c| c == "." || c == "..") {
+            return Err(invalid("'.' and '..' are not allowed"));
+        }
+        if !absolute && components.is_empty() {
+            return Err(invalid("a relative parent must name at least one directory"));
+        }
+        Ok(CgroupParent { absolute, components })
+    }
+
+    /// Whether the parent starts at the top of each hierarchy.
+    pub fn is_absolute(&self) -> bool {
+        self.absolute
+    }
+
+    /// The directories from the base down to the parent.
+    pub fn components(&self) -> &[String] {
+        &self.components
+    }
+}
+
+impl Default for CgroupParent {
+    fn default() -> Self {
+        CgroupParent {
+            absolute: false,
+            components: vec![Self::DEFAULT.to_string()],
+        }
+    }
+}
+
+/// Checks a container cgroup name: one path component.
+pub fn validate_name(name: &str) -> Result<(), CgroupError> {
+    let why = if name.is_empty() {
+        Some("empty")
+    } else if name.contains('/') {
+        Some("'/' is not allowed in a cgroup name")
+    } else if name == "." || name == ".." {
+        Some("'.' and '..' are not allowed")
+    } else if name.contains('\0') || name.contains('\n') {
+        Some("control characters are not allowed")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(CgroupError::InvalidName {
+            name: name.to_string(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A container cgroup's place in one hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// A directory that is not ours: the engine's own cgroup, or the hierarchy's top.
+    pub base: PathBuf,
+    /// The parent directories below `base`.
+    pub parents: Vec<String>,
+    /// Whether every parent directory is ours (relative parent) or only the ones we create.
+    pub parents_owned: bool,
+    /// The container's cgroup directory.
+    pub dir: PathBuf,
+}
+
+impl Placement {
+    /// Places `name` under `parent` in one hierarchy. `own_dir` is the engine's cgroup there,
+    /// `mount_point` the top of the hierarchy.
+    pub fn new(
+        own_dir: &Path,
+        mount_point: &Path,
+        parent: &CgroupParent,
+        name: &str,
+    ) -> Result<Self, CgroupError> {
+        validate_name(name)?;
+        let base = if parent.is_absolute() {
+            mount_point.to_path_buf()
+        } else {
+            own_dir.to_path_buf()
+        };
+        let mut dir = base.clone();
+        dir.extend(parent.components());
+        dir.push(name);
+        Ok(Placement {
+            base,
+            parents: parent.components().to_vec(),
+            parents_owned: !parent.is_absolute(),
+            dir,
+        })
+    }
+
+    /// The parent directories, top first.
+    pub fn parent_dirs(&self) -> Vec<PathBuf> {
+        let mut dir = self.base.clone();
+        self.parents
+            .iter()
+            .map(|c| {
+                dir.push(c);
+                dir.clone()
+            })
+            .collect()
+    }
+
+    /// Creates the missing parents, then the container's directory, which must not exist.
+    /// Returns the parent directories that are ours to configure, top first.
+    pub(crate) fn create(&self, sys: &dyn Sys) -> Result<Vec<PathBuf>, CgroupError> {
+        let owned = self.create_parents(sys)?;
+        self.create_leaf(sys)?;
+        Ok(owned)
+    }
+
+    /// Creates the missing parent directories. Returns those that are ours to configure:
+    /// all of them for a relative parent, the ones just created for an absolute one.
+    pub(crate) fn create_parents(&self, sys: &dyn Sys) -> Result<Vec<PathBuf>, CgroupError> {
+        let mut owned = Vec::new();
+        for dir in self.parent_dirs() {
+            let created = match sys.mkdir(&dir) {
+                Ok(()) => true,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+                Err(source) => return Err(CgroupError::Mkdir { path: dir, source }),
+            };
+            if created || self.parents_owned {
+                owned.push(dir);
+            }
+        }
+        Ok(owned)
+    }
+
+    /// Creates the container's directory; it must not exist yet.
+    pub(crate) fn create_leaf(&self, sys: &dyn Sys) -> Result<(), CgroupError> {
+        match sys.mkdir(&self.dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(CgroupError::AlreadyExists {
+                path: self.dir.clone(),
+            }),
+            Err(source) => Err(CgroupError::Mkdir {
+                path: self.dir.clone(),
+                source,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_parent_is_minidocker_under_the_engines_cgroup() {
+        let p = Placement::new(
+            Path::new("/sys/fs/cgroup/memory/process_api/abc"),
+            Path::new("/sys/fs/cgroup/memory"),
+            &CgroupParent::default(),
+            "web",
+        )
+        .unwrap();
+        assert_eq!(
+            p.dir,
+            Path::new("/sys/fs/cgroup/memory/process_api/abc/minidocker/web")
+        );
+        assert_eq!(
+            p.parent_dirs(),
+            vec![PathBuf::from("/sys/fs/cgroup/memory/process_api/abc/minidocker")]
+        );
+        assert!(p.parents_owned);
+    }
+
+    #[test]
+    fn an_absolute_parent_starts_at_the_top_and_is_not_assumed_ours() {
+        let parent = CgroupParent::new("/tenants/a").unwrap();
+        let p = Placement::new(Path::new("/cg/memory/x"), Path::new("/cg/memory"), &parent, "web").unwrap();
+        assert_eq!(p.dir, Path::new("/cg/memory/tenants/a/web"));
+        assert!(!p.parents_owned);
+    }
+
+    #[test]
+    fn escaping_names_and_parents_are_refused() {
+        for bad in ["", "..", ".", "a/b", "x\ny"] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+        for bad in ["../x", "a/../b", "./a", ""] {
+            assert!(CgroupParent::new(bad).is_err(), "{bad:?}");
+        }
+        assert!(CgroupParent::new("/").unwrap().components().is_empty());
+        assert_eq!(CgroupParent::new("a//b/").unwrap().components(), ["a", "b"]);
+    }
+}
