@@ -45,6 +45,9 @@ pub struct Config {
     pub user: String,
     pub env: Vec<String>,
     pub cmd: Vec<String>,
+    /// The image's ENTRYPOINT (`--entrypoint` comes with the lifecycle chapter); `null` if none.
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
     pub image: String,
     pub working_dir: String,
 }

@@ -11,5 +11,7 @@ pub mod container;
 pub mod engine;
 pub mod env;
 pub mod format;
+pub mod instructions;
 pub mod names;
+pub mod progress;
 pub mod runtime;

@@ -61,12 +61,12 @@ fn unknown_image() {
     root_test!();
     let env = TestEnv::new();
     let stderr = "docker: Error response from daemon: No such image: nosuchimage:latest\n\nRun 'docker run --help' for more information\n";
-    // minidocker never pulls: Docker's local-only equivalent is --pull=never.
+    // Without --pull=never both would try to pull nosuchimage from Docker Hub.
     let docker_args: &[&str] = &["run", "--rm", "--pull=never", "nosuchimage", "true"];
     like_docker(
         &env,
         "unknown_image",
-        &["run", "--rm", "nosuchimage", "true"],
+        &["run", "--rm", "--pull=never", "nosuchimage", "true"],
         Docker {
             section: "§2",
             args: Some(docker_args),
@@ -78,7 +78,7 @@ fn unknown_image() {
     like_docker(
         &env,
         "unknown_image_with_tag",
-        &["run", "--rm", "nosuchimage:latest", "true"],
+        &["run", "--rm", "--pull=never", "nosuchimage:latest", "true"],
         Docker {
             section: "§2",
             args: Some(docker_args),

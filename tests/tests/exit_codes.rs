@@ -92,7 +92,7 @@ fn init_killed_from_outside_gives_137() {
 fn unknown_image_is_125() {
     root_test!();
     let env = TestEnv::new();
-    env.run(&["--rm", "nosuch", "true"])
+    env.run(&["--rm", "--pull=never", "nosuch", "true"])
         .assert_code(125)
         .assert_stdout("")
         .assert_stderr(&daemon_error("No such image: nosuch:latest"));

@@ -171,7 +171,10 @@ fn run_rm_leaves_only_the_image_behind() {
 
 /// Every `l/` link points at an existing layer's diff dir (removed layers take their link).
 fn assert_links_resolve(overlay2: &Path) {
-    for link in std::fs::read_dir(overlay2.join("l")).unwrap().flatten() {
+    for link in std::fs::read_dir(overlay2.join("l"))
+        .expect("overlay2/l exists")
+        .flatten()
+    {
         assert!(
             std::fs::metadata(link.path()).is_ok(),
             "dangling link {}",
@@ -185,14 +188,54 @@ fn listing(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut pending = vec![root.to_owned()];
     while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        for entry in std::fs::read_dir(&dir).expect("listing the data root").flatten() {
             let path = entry.path();
-            if entry.file_type().unwrap().is_dir() && entry.file_name() != "diff" {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) && entry.file_name() != "diff" {
                 pending.push(path.clone());
             }
-            out.push(path.strip_prefix(root).unwrap().to_owned());
+            out.push(path.strip_prefix(root).expect("under the data root").to_owned());
         }
     }
     out.sort();
     out
+}
+
+#[test]
+fn rm_of_the_last_container_of_a_force_removed_image_frees_its_layers() {
+    root_test!();
+    let env = TestEnv::new();
+    env.run(&["--name", "holder", "busybox", "true"]).assert_code(0);
+    // Docker: the image goes, its layers stay while a container is built on them
+    env.minidocker(&["rmi", "-f", "busybox"]).assert_code(0);
+    let layerdb = env.data_root().join("image/overlay2/layerdb/sha256");
+    assert_eq!(
+        std::fs::read_dir(&layerdb).unwrap().count(),
+        1,
+        "the layer is kept for the container"
+    );
+
+    env.minidocker(&["rm", "holder"]).assert_code(0);
+    assert_eq!(
+        std::fs::read_dir(&layerdb).unwrap().count(),
+        0,
+        "the layer goes with its last user"
+    );
+    let overlay2: Vec<_> = std::fs::read_dir(env.data_root().join("overlay2"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(overlay2, ["l"], "only the empty l/ remains");
+    assert_eq!(
+        std::fs::read_dir(env.data_root().join("overlay2/l"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let tars = env.data_root().join("image/overlay2/layertars/blobs/sha256");
+    assert_eq!(
+        std::fs::read_dir(&tars).unwrap().count(),
+        0,
+        "the layer tar is deleted too"
+    );
 }

@@ -105,12 +105,16 @@ impl Syscall for LinuxSyscall {
     }
 
     fn create_file(&self, path: &Path) -> Result<(), RootfsError> {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map(drop)
-            .map_err(|e| RootfsError::path("open(2) O_CREAT", path, io_errno(&e)))
+        // O_RDONLY: opening an existing file for writing would make overlayfs copy it up
+        // into the container's layer, and `docker diff`/`commit` would see it.
+        use nix::fcntl::{OFlag, open};
+        open(
+            path,
+            OFlag::O_RDONLY | OFlag::O_CREAT | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::from_bits_truncate(0o755),
+        )
+        .map(drop)
+        .map_err(|e| RootfsError::path("open(2) O_CREAT", path, e))
     }
 
     fn mknod_char(&self, path: &Path, major: u64, minor: u64, mode: u32) -> Result<(), RootfsError> {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use ch05_images::{Digest, ImageStore, Reference, StoreError};
+use ch05_images::{Digest, ImageStore, MountMeta, Reference, StoreError};
 use common::{image_of, layer_tar};
 
 fn r(s: &str) -> Reference {
@@ -182,6 +182,70 @@ fn tags_move_and_shared_layers_survive_removal() {
     assert!(store.layer_ids().unwrap().is_empty());
     assert!(store.list().unwrap().is_empty());
     assert!(store.references().unwrap().is_empty());
+}
+
+#[test]
+fn a_container_layer_keeps_its_image_layers_after_the_image_is_removed() {
+    let root = tempfile::tempdir().unwrap();
+    let store = ImageStore::open(root.path()).unwrap();
+    let image = image_of(
+        &[layer_tar(&[("bin/sh", b"#!shell")]), layer_tar(&[("app", b"1")])],
+        "app",
+    );
+    let id = put(&store, &image);
+    let chain = image.chain_ids();
+    let mount = MountMeta {
+        mount_id: "c0ffee".into(),
+        init_id: "c0ffee-init".into(),
+        parent: Some(chain[1].clone()),
+    };
+    store.create_mount("abc123", &mount).unwrap();
+    assert_eq!(store.mount("abc123").unwrap(), Some(mount.clone()));
+    assert_eq!(
+        store.mounts().unwrap(),
+        vec![("abc123".to_owned(), mount.clone())]
+    );
+
+    // `docker rmi -f` of an image a stopped container runs on: the image goes, its layers stay.
+    let released = store.remove(&id).unwrap();
+    assert!(released.is_empty(), "no layer released: {released:?}");
+    assert!(store.has_layer(&chain[0]) && store.has_layer(&chain[1]));
+    let err = store.remove_layer(&chain[1]).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::LayerInUse { user, .. } if user == "container abc123"),
+        "{err}"
+    );
+
+    // Once the container's record is gone, the layers are free, top first.
+    store.remove_mount("abc123").unwrap();
+    assert_eq!(store.mount("abc123").unwrap(), None);
+    store.remove_layer(&chain[1]).unwrap();
+    store.remove_layer(&chain[0]).unwrap();
+    assert!(store.layer_ids().unwrap().is_empty());
+}
+
+#[test]
+fn a_mount_record_needs_a_known_parent_and_plain_ids() {
+    let root = tempfile::tempdir().unwrap();
+    let store = ImageStore::open(root.path()).unwrap();
+    let mount = |parent: Option<Digest>, mount_id: &str| MountMeta {
+        mount_id: mount_id.into(),
+        init_id: format!("{mount_id}-init"),
+        parent,
+    };
+    let unknown = Digest::of(b"no such layer");
+    let err = store
+        .create_mount("abc", &mount(Some(unknown), "m1"))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NoSuchLayer(_)), "{err}");
+    let err = store.create_mount("abc", &mount(None, "../escape")).unwrap_err();
+    assert!(matches!(err, StoreError::InvalidCacheId(_)), "{err}");
+    let err = store.create_mount("../abc", &mount(None, "m1")).unwrap_err();
+    assert!(matches!(err, StoreError::InvalidCacheId(_)), "{err}");
+    assert!(store.mounts().unwrap().is_empty(), "nothing left behind");
+    // an image without layers: a mount with no parent
+    store.create_mount("abc", &mount(None, "m1")).unwrap();
+    assert_eq!(store.mount("abc").unwrap().unwrap().parent, None);
 }
 
 #[test]

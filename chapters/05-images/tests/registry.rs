@@ -327,3 +327,60 @@ fn a_challenge_on_a_later_request_is_answered_and_retried() {
     assert_eq!(targets.len(), 4, "{targets:?}"); // ping, 401, token, retry
     assert!(targets[2].starts_with("/token?"), "{targets:?}");
 }
+
+#[test]
+fn stat_mount_and_list_tags() {
+    let registry = Registry::start();
+    let client = RegistryClient::new(&registry.host, false);
+    let (config, layers, manifest) = small_image();
+    for blob in layers.iter().chain([&config]) {
+        client
+            .push_blob("team/a", &Digest::of(blob), blob.len() as u64, &blob[..])
+            .unwrap();
+    }
+    for tag in ["v2", "v1"] {
+        client
+            .put_manifest("team/a", tag, DOCKER_MANIFEST, &manifest.to_bytes())
+            .unwrap();
+    }
+    let layer = Digest::of(&layers[0]);
+    let size = Some(layers[0].len() as u64);
+    assert_eq!(client.stat_blob("team/a", &layer).unwrap(), size);
+    assert_eq!(client.stat_blob("team/b", &layer).unwrap(), None);
+    // Mounted from team/a without sending the bytes again; a blob team/a lacks is declined.
+    assert!(client.mount_blob("team/b", &layer, "team/a").unwrap());
+    assert_eq!(client.stat_blob("team/b", &layer).unwrap(), size);
+    assert!(
+        !client
+            .mount_blob("team/b", &Digest::of(b"absent"), "team/a")
+            .unwrap()
+    );
+
+    let mut tags = client.list_tags("team/a").unwrap();
+    tags.sort();
+    assert_eq!(tags, ["v1", "v2"]);
+    let err = client.list_tags("team/none").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "repository {}/team/none not found: name unknown: repository name not known to registry",
+            registry.host
+        )
+    );
+}
+
+#[test]
+fn an_unresolvable_https_registry_fails_like_go() {
+    // `.invalid` never resolves (RFC 2606); the error comes from the lookup, not from TLS.
+    let client = RegistryClient::new("registry.invalid", false);
+    let err = client.get_manifest("library/busybox", "latest").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("Get \"https://registry.invalid/v2/\": dial tcp: lookup registry.invalid"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(": no such host") || text.ends_with(": i/o timeout"),
+        "{text}"
+    );
+}

@@ -62,7 +62,7 @@ fn seconds_since(rfc3339: &str) -> f64 {
 }
 
 /// Docker's `formatter.Ellipsis`: at most `width` characters, the last one `…` when cut.
-fn ellipsis(s: &str, width: usize) -> String {
+pub(super) fn ellipsis(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         return s.to_owned();
     }
@@ -85,7 +85,7 @@ fn status(s: &ContainerSummary) -> String {
 }
 
 /// The fields of one `ps` row, named as Docker's formatter names them.
-fn ps_row(s: &ContainerSummary, trunc: bool) -> Value {
+pub(super) fn ps_row(s: &ContainerSummary, trunc: bool) -> Value {
     let c = &s.container;
     // moby's daemon/list.go: arguments with a space are shown in single quotes
     let mut command = std::iter::once(c.path.clone())

@@ -10,6 +10,9 @@ use crate::engine::{Engine, ImportOptions};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// Apply Dockerfile instruction to the created image
+    #[arg(short = 'c', long = "change", value_name = "list", allow_hyphen_values = true)]
+    pub change: Vec<String>,
     /// Set commit message for imported image
     #[arg(short = 'm', long)]
     pub message: Option<String>,
@@ -26,12 +29,14 @@ pub(super) fn import(data_root: &Path, args: ImportArgs) -> ExitCode {
             .as_deref()
             .map(ch05_images::Reference::parse_normalized)
             .transpose()?;
+        // the changes are checked before the tar is read, as the daemon does
+        let config = crate::instructions::apply_changes(&Default::default(), &args.change)?;
         let engine = Engine::open(data_root)?;
         let opts = ImportOptions {
             message: args.message.clone(),
             // The docker CLI streams a file as it streams stdin: both are "-" to the daemon.
             source: "-".to_owned(),
-            config: Default::default(),
+            config,
             reference,
         };
         let image = if args.file == "-" {

@@ -8,16 +8,39 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::engine::DEFAULT_DATA_ROOT;
 
+mod archive;
+mod commit;
 mod container;
+mod distribution;
 mod image;
+mod images;
+mod inspect;
 mod run;
+mod system;
 
+pub use archive::{LoadArgs, SaveArgs};
+pub use commit::{CommitArgs, DiffArgs, ExportArgs};
 pub use container::{PsArgs, RmArgs};
+pub use distribution::{PullArgs, PushArgs};
 pub use image::ImportArgs;
+pub use images::{HistoryArgs, ImagesArgs, PruneArgs, RmiArgs, TagArgs};
+pub use inspect::{ImageInspectArgs, InspectArgs};
 pub use run::RunArgs;
+pub use system::DfArgs;
 
 /// Docker's help layout: the usage line first (two spaces after `Usage:`), then the summary.
 const DOCKER_HELP: &str = "Usage:  {usage}\n\n{about-with-newline}\nOptions:\n{options}\n";
+
+/// The help of a group of commands (`minidocker image`): its commands, then where to learn more.
+macro_rules! group_help {
+    ($group:literal) => {
+        concat!(
+            "Usage:  {usage}\n\n{about-with-newline}\nCommands:\n{subcommands}\n\nRun 'minidocker ",
+            $group,
+            " COMMAND --help' for more information on a command.\n"
+        )
+    };
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,31 +81,160 @@ pub enum Command {
     /// Remove one or more containers
     #[command(override_usage = "minidocker rm [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Rm(RmArgs),
+    /// Download an image from a registry
+    #[command(override_usage = "minidocker pull [OPTIONS] NAME[:TAG|@DIGEST]", help_template = DOCKER_HELP)]
+    Pull(PullArgs),
+    /// Upload an image to a registry
+    #[command(override_usage = "minidocker push [OPTIONS] NAME[:TAG]", help_template = DOCKER_HELP)]
+    Push(PushArgs),
+    /// List images
+    #[command(override_usage = "minidocker images [OPTIONS] [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
+    Images(ImagesArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    #[command(override_usage = "minidocker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", help_template = DOCKER_HELP)]
+    Tag(TagArgs),
+    /// Remove one or more images
+    #[command(override_usage = "minidocker rmi [OPTIONS] IMAGE [IMAGE...]", help_template = DOCKER_HELP)]
+    Rmi(RmiArgs),
+    /// Show the history of an image
+    #[command(override_usage = "minidocker history [OPTIONS] IMAGE", help_template = DOCKER_HELP)]
+    History(HistoryArgs),
+    /// Return low-level information on Docker objects
+    #[command(override_usage = "minidocker inspect [OPTIONS] NAME|ID [NAME|ID...]", help_template = DOCKER_HELP)]
+    Inspect(InspectArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    #[command(override_usage = "minidocker save [OPTIONS] IMAGE [IMAGE...]", help_template = DOCKER_HELP)]
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN
+    #[command(override_usage = "minidocker load [OPTIONS]", help_template = DOCKER_HELP)]
+    Load(LoadArgs),
+    /// Create a new image from a container's changes
+    #[command(override_usage = "minidocker commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
+    Commit(CommitArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    #[command(override_usage = "minidocker diff CONTAINER", help_template = DOCKER_HELP)]
+    Diff(DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    #[command(override_usage = "minidocker export [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
+    Export(ExportArgs),
+    /// Manage containers
+    #[command(subcommand, override_usage = "minidocker container COMMAND", help_template = group_help!("container"))]
+    Container(ContainerCommand),
+    /// Manage images
+    #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker image COMMAND", help_template = group_help!("image"))]
+    Image(ImageCommand),
+    /// Manage Docker
+    #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker system COMMAND", help_template = group_help!("system"))]
+    System(SystemCommand),
+}
+
+/// `minidocker image COMMAND`.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Show the history of an image
+    #[command(override_usage = "minidocker image history [OPTIONS] IMAGE", help_template = DOCKER_HELP)]
+    History(HistoryArgs),
+    /// Display detailed information on one or more images
+    #[command(override_usage = "minidocker image inspect [OPTIONS] IMAGE [IMAGE...]", help_template = DOCKER_HELP)]
+    Inspect(ImageInspectArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    #[command(override_usage = "minidocker image import [OPTIONS] file|- [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
+    Import(ImportArgs),
+    /// Load an image from a tar archive or STDIN
+    #[command(override_usage = "minidocker image load [OPTIONS]", help_template = DOCKER_HELP)]
+    Load(LoadArgs),
+    /// List images
+    #[command(alias = "list", override_usage = "minidocker image ls [OPTIONS] [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
+    Ls(ImagesArgs),
+    /// Remove unused images
+    #[command(override_usage = "minidocker image prune [OPTIONS]", help_template = DOCKER_HELP)]
+    Prune(PruneArgs),
+    /// Download an image from a registry
+    #[command(override_usage = "minidocker image pull [OPTIONS] NAME[:TAG|@DIGEST]", help_template = DOCKER_HELP)]
+    Pull(PullArgs),
+    /// Upload an image to a registry
+    #[command(override_usage = "minidocker image push [OPTIONS] NAME[:TAG]", help_template = DOCKER_HELP)]
+    Push(PushArgs),
+    /// Remove one or more images
+    #[command(alias = "remove", override_usage = "minidocker image rm [OPTIONS] IMAGE [IMAGE...]", help_template = DOCKER_HELP)]
+    Rm(RmiArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    #[command(override_usage = "minidocker image save [OPTIONS] IMAGE [IMAGE...]", help_template = DOCKER_HELP)]
+    Save(SaveArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    #[command(override_usage = "minidocker image tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", help_template = DOCKER_HELP)]
+    Tag(TagArgs),
+}
+
+/// `minidocker container COMMAND`.
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Create a new image from a container's changes
+    #[command(override_usage = "minidocker container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
+    Commit(CommitArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    #[command(override_usage = "minidocker container diff CONTAINER", help_template = DOCKER_HELP)]
+    Diff(DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    #[command(override_usage = "minidocker container export [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
+    Export(ExportArgs),
+}
+
+/// `minidocker system COMMAND`.
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Show docker disk usage
+    #[command(override_usage = "minidocker system df [OPTIONS]", help_template = DOCKER_HELP)]
+    Df(DfArgs),
 }
 
 /// What the process should exit with, after printing.
 pub type ExitCode = i32;
 
 /// The subcommand being parsed: the first argument that names one (global flags' values,
-/// like `--data-root DIR`, are not mistaken for it).
+/// like `--data-root DIR`, are not mistaken for it), then, for a group like `image`, the
+/// first argument after it that names one of its commands: `image ls` (aliases resolved).
 fn subcommand_of(args: &[OsString]) -> Option<String> {
     let cli = Cli::command();
-    let known: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
-    args.iter()
-        .skip(1)
-        .filter_map(|a| a.to_str())
-        .find(|a| known.contains(a))
-        .map(str::to_owned)
+    let mut rest = args.iter().skip(1).filter_map(|a| a.to_str());
+    let top = rest.by_ref().find_map(|a| cli.find_subcommand(a))?;
+    let mut path = top.get_name().to_owned();
+    if top.has_subcommands() {
+        if let Some(sub) = rest.find_map(|a| top.find_subcommand(a)) {
+            path = format!("{path} {}", sub.get_name());
+        }
+    }
+    Some(path)
 }
 
-/// `minidocker run [OPTIONS] IMAGE [COMMAND] [ARG...]`: the usage line clap renders for `cmd`.
+/// `minidocker run [OPTIONS] IMAGE [COMMAND] [ARG...]`: the usage line clap renders for `cmd`
+/// (a command path like `image ls` for a command of a group).
 fn usage_line(cmd: &str) -> String {
-    let mut cli = Cli::command();
-    let usage = match cli.find_subcommand_mut(cmd) {
-        Some(sub) => sub.render_usage().to_string(),
-        None => cli.render_usage().to_string(),
-    };
+    let mut command = Cli::command();
+    for name in cmd.split_whitespace() {
+        match command.find_subcommand(name) {
+            Some(sub) => command = sub.clone(),
+            None => break,
+        }
+    }
+    let usage = command.render_usage().to_string();
     usage.trim_start_matches("Usage:").trim().to_owned()
+}
+
+/// A wrong number of arguments, as docker words it (`requires 2 arguments`, `accepts no
+/// arguments`, `requires at least 1 argument`); exit 1.
+fn args_error(cmd: &str, requirement: &str) -> ExitCode {
+    // cobra's RequiresMinArgs says "See"; the others (exact, range, none) say "Run"
+    let hint = if requirement.contains("at least") && !requirement.contains("at most") {
+        "See"
+    } else {
+        "Run"
+    };
+    eprintln!(
+        "minidocker: 'minidocker {cmd}' {requirement}\n\nUsage:  {}\n\n{hint} 'minidocker {cmd} --help' for more information",
+        usage_line(cmd)
+    );
+    1
 }
 
 /// A flag error as docker prints it: the problem, the usage line, where to get help; exit 125.
@@ -126,6 +278,27 @@ fn report_parse_error(err: &clap::Error, args: &[OsString]) -> ExitCode {
             };
             flag_error(&cmd, &problem)
         }
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            if !cmd.is_empty() && !cmd.contains(' ') =>
+        {
+            // a group without its command (`minidocker image`): its help, as docker does
+            let mut group = Cli::command();
+            match group.find_subcommand_mut(&cmd) {
+                Some(sub) => print!("{}", sub.render_help()),
+                None => print!("{}", group.render_help()),
+            }
+            0
+        }
+        ErrorKind::InvalidSubcommand if !cmd.is_empty() => {
+            let typed = match err.get(ContextKind::InvalidSubcommand) {
+                Some(ContextValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            eprintln!(
+                "minidocker: unknown command: minidocker {cmd} {typed}\n\nUsage:  minidocker {cmd}\n\nRun 'minidocker {cmd} --help' for more information"
+            );
+            1
+        }
         ErrorKind::MissingRequiredArgument
         | ErrorKind::MissingSubcommand
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
@@ -156,6 +329,37 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Import(args) => image::import(&cli.data_root, args),
         Command::Ps(args) => container::ps(&cli.data_root, args),
         Command::Rm(args) => container::rm(&cli.data_root, args),
+        Command::Pull(args) => distribution::pull(&cli.data_root, args, "pull"),
+        Command::Push(args) => distribution::push(&cli.data_root, args, "push"),
+        Command::Images(args) => images::list(&cli.data_root, args, "images"),
+        Command::Tag(args) => images::tag(&cli.data_root, args, "tag"),
+        Command::Rmi(args) => images::rmi(&cli.data_root, args, "rmi"),
+        Command::History(args) => images::history(&cli.data_root, args, "history"),
+        Command::Inspect(args) => inspect::inspect(&cli.data_root, args, "inspect"),
+        Command::Save(args) => archive::save(&cli.data_root, args, "save"),
+        Command::Load(args) => archive::load(&cli.data_root, args, "load"),
+        Command::Commit(args) => commit::commit(&cli.data_root, args, "commit"),
+        Command::Diff(args) => commit::diff(&cli.data_root, args, "diff"),
+        Command::Export(args) => commit::export(&cli.data_root, args, "export"),
+        Command::Container(sub) => match sub {
+            ContainerCommand::Commit(args) => commit::commit(&cli.data_root, args, "container commit"),
+            ContainerCommand::Diff(args) => commit::diff(&cli.data_root, args, "container diff"),
+            ContainerCommand::Export(args) => commit::export(&cli.data_root, args, "container export"),
+        },
+        Command::Image(sub) => match sub {
+            ImageCommand::History(args) => images::history(&cli.data_root, args, "image history"),
+            ImageCommand::Inspect(args) => inspect::image_inspect(&cli.data_root, args, "image inspect"),
+            ImageCommand::Import(args) => image::import(&cli.data_root, args),
+            ImageCommand::Load(args) => archive::load(&cli.data_root, args, "image load"),
+            ImageCommand::Ls(args) => images::list(&cli.data_root, args, "image ls"),
+            ImageCommand::Prune(args) => images::prune(&cli.data_root, args, "image prune"),
+            ImageCommand::Pull(args) => distribution::pull(&cli.data_root, args, "image pull"),
+            ImageCommand::Push(args) => distribution::push(&cli.data_root, args, "image push"),
+            ImageCommand::Rm(args) => images::rmi(&cli.data_root, args, "image rm"),
+            ImageCommand::Save(args) => archive::save(&cli.data_root, args, "image save"),
+            ImageCommand::Tag(args) => images::tag(&cli.data_root, args, "image tag"),
+        },
+        Command::System(SystemCommand::Df(args)) => system::df(&cli.data_root, args, "system df"),
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use clap::Args;
 
+use super::distribution::PullPolicy;
 use super::{ExitCode, flag_error};
 use crate::engine::{Engine, RunOptions};
 use crate::env::{expand_env_flag, validate_env_flag};
@@ -31,6 +32,12 @@ pub struct RunArgs {
     /// Keep STDIN open even if not attached
     #[arg(short = 'i', long)]
     pub interactive: bool,
+    /// Pull image before running ("always", "missing", "never")
+    #[arg(long, value_name = "string", default_value = "missing")]
+    pub pull: String,
+    /// Suppress the pull output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
     /// Print usage
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -39,11 +46,15 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
-/// `minidocker: <message>` + docker's trailer, for daemon-side errors of `run`.
+/// `minidocker: Error response from daemon: <message>` + docker's trailer, for daemon-side
+/// errors of `run`.
 fn run_error(message: &str, code: ExitCode) -> ExitCode {
-    eprintln!(
-        "minidocker: Error response from daemon: {message}\n\nRun 'minidocker run --help' for more information"
-    );
+    run_failure(&format!("Error response from daemon: {message}"), code)
+}
+
+/// `minidocker: <problem>` + docker's trailer.
+fn run_failure(problem: &str, code: ExitCode) -> ExitCode {
+    eprintln!("minidocker: {problem}\n\nRun 'minidocker run --help' for more information");
     code
 }
 
@@ -55,14 +66,24 @@ pub(super) fn run(data_root: &Path, args: RunArgs) -> ExitCode {
         }
         env.extend(expand_env_flag(e, |k| std::env::var(k).ok()));
     }
+    let policy = match PullPolicy::parse(&args.pull) {
+        Ok(policy) => policy,
+        Err(problem) => return run_failure(&problem, 125),
+    };
     if let Err(problem) = ch05_images::Reference::parse_normalized(&args.image) {
-        eprintln!("minidocker: {problem}\n\nRun 'minidocker run --help' for more information");
-        return 125;
+        return run_failure(&problem.to_string(), 125);
     }
     let engine = match Engine::open(data_root) {
         Ok(e) => e,
         Err(e) => return run_error(&format!("{e:#}"), 125),
     };
+    if let Err(failure) = super::distribution::pull_for_run(&engine, &args.image, policy, args.quiet) {
+        // Pulled in the stream's own words once it began, as the daemon's answer before.
+        return match failure.streamed {
+            true => run_failure(&failure.message, 125),
+            false => run_error(&failure.message, 125),
+        };
+    }
     let opts = RunOptions {
         image: args.image,
         command: args.command,

@@ -93,10 +93,13 @@ impl Engine {
             .create(&cache_id, parent.map(|p| p.cache_id.as_str()))?;
         let applied = (|| -> Result<LayerMeta, EngineError> {
             let reader = self.layer_tars.open_blob(&diff_id)?;
-            let stats = apply_layer_tar(&self.layers.diff_dir(&cache_id), reader, &ApplyLimits::default())?;
-            let chain =
-                self.images
-                    .register_layer(parent.map(|p| &p.chain_id), &diff_id, &cache_id, stats.bytes)?;
+            let diff_dir = self.layers.diff_dir(&cache_id);
+            apply_layer_tar(&diff_dir, reader, &ApplyLimits::default())?;
+            // Docker's layer size: what the diff dir holds (symlinks count their length).
+            let size = super::system::dir_size(&diff_dir);
+            let chain = self
+                .images
+                .register_layer(parent.map(|p| &p.chain_id), &diff_id, &cache_id, size)?;
             Ok(self.images.layer(&chain)?)
         })();
         match applied {
@@ -108,6 +111,7 @@ impl Engine {
             }
             Err(e) => {
                 let _ = self.layers.remove(&cache_id);
+                self.remove_layer_tar_if_unused(&diff_id);
                 Err(e)
             }
         }
@@ -151,8 +155,8 @@ impl Engine {
             for file in INIT_FILES {
                 let path = init.join(file);
                 std::fs::write(&path, b"").map_err(io(path.clone()))?;
-                let mode = if file == ".dockerenv" { 0o755 } else { 0o644 };
-                std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(mode))
+                // moby's initlayer.Setup creates them all 0755
+                std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
                     .map_err(io(path.clone()))?;
             }
             let mtab = init.join("etc/mtab");
@@ -190,15 +194,32 @@ impl Engine {
         }))
     }
 
-    /// Delete container `container_id`'s layers and their record.
+    // ANCHOR: remove_container_layer
+    /// Delete container `container_id`'s layers and their record. Image layers that only this
+    /// container still held (its image was removed with `rmi -f`) are released too, top down,
+    /// as Docker's layer store does when their last reference goes.
     pub fn remove_container_layer(&self, container_id: &str) -> Result<(), EngineError> {
-        if let Some(mount) = self.images.mount(container_id)? {
-            self.layers.remove(&mount.mount_id)?;
-            self.layers.remove(&mount.init_id)?;
-        }
+        let Some(mount) = self.images.mount(container_id)? else {
+            return Ok(());
+        };
+        self.layers.remove(&mount.mount_id)?;
+        self.layers.remove(&mount.init_id)?;
         self.images.remove_mount(container_id)?;
+        let mut next = mount.parent;
+        while let Some(chain_id) = next {
+            let Ok(layer) = self.images.layer(&chain_id) else {
+                break;
+            };
+            match self.images.remove_layer(&chain_id) {
+                Ok(()) => self.delete_layer_files(&layer),
+                Err(ch05_images::StoreError::LayerInUse { .. }) => break,
+                Err(e) => return Err(e.into()),
+            }
+            next = layer.parent;
+        }
         Ok(())
     }
+    // ANCHOR_END: remove_container_layer
 
     /// The diff dirs below a container's own layer (init layer first, then the image's, top
     /// down) and its own diff dir: what `diff`, `export` and `commit` read.
@@ -216,15 +237,20 @@ impl Engine {
         if let Err(e) = self.layers.remove(&layer.cache_id) {
             tracing::warn!(cache_id = %layer.cache_id, error = %e, "removing layer directory");
         }
+        self.remove_layer_tar_if_unused(&layer.diff_id);
+    }
+
+    /// Delete the tar of `diff_id` unless a registered layer still has that diff id.
+    fn remove_layer_tar_if_unused(&self, diff_id: &Digest) {
         let still_used = self
             .images
             .layer_ids()
             .unwrap_or_default()
             .iter()
             .filter_map(|c| self.images.layer(c).ok())
-            .any(|l| l.diff_id == layer.diff_id);
+            .any(|l| l.diff_id == *diff_id);
         if !still_used {
-            let _ = self.layer_tars.remove(&layer.diff_id);
+            let _ = self.layer_tars.remove(diff_id);
         }
     }
 }

@@ -18,15 +18,29 @@ use ch05_images::{BlobError, BlobStore, ImageStore, StoreError};
 
 use crate::container::{ContainerError, ContainerStore};
 
+mod archive;
+mod commit;
 mod containers;
+mod distribution;
+pub mod filters;
+mod image_delete;
+mod image_inspect;
 mod images;
 mod layers;
+mod pull;
+mod push;
 mod run;
+mod system;
 
+pub use commit::CommitOptions;
 pub use containers::ContainerSummary;
-pub use images::ImportOptions;
+pub use distribution::{DistributionError, ProgressOut};
+pub use image_delete::{DeleteRecord, PruneReport};
+pub use image_inspect::{HistoryItem, ImageInspect};
+pub use images::{GO_ZERO_UNIX, ImageSummary, ImportOptions};
 pub use layers::ContainerLayer;
 pub use run::{RunError, RunOptions};
+pub use system::{ContainerUsage, DiskUsage};
 
 /// The default data root, laid out like `/var/lib/docker`.
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/minidocker";
@@ -48,6 +62,8 @@ pub enum EngineError {
     Container(#[from] ContainerError),
     #[error(transparent)]
     Reference(#[from] ch05_images::ReferenceError),
+    #[error(transparent)]
+    Archive(#[from] ch05_images::ArchiveError),
     #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,
@@ -62,6 +78,9 @@ pub enum EngineError {
     /// A request that is wrong in itself (HTTP 400).
     #[error("{0}")]
     Invalid(String),
+    /// Something the request names does not exist (HTTP 404): `reference does not exist`.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 /// The images, layers and containers under one data root.

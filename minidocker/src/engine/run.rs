@@ -71,11 +71,24 @@ impl Engine {
             .map(validate_name)
             .transpose()
             .map_err(RunError::engine)?;
-        let user_spec = match opts.user.as_deref() {
-            None | Some("") => None,
+        let (image, image_layers) = self.image_with_layers(&opts.image).map_err(RunError::engine)?;
+        let defaults = &image.config.config;
+        // -w and -u override the image's WORKDIR and USER
+        let workdir_flag = opts
+            .workdir
+            .clone()
+            .filter(|w| !w.is_empty())
+            .or_else(|| defaults.working_dir.clone().filter(|w| !w.is_empty()));
+        let user_flag = opts
+            .user
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or_else(|| defaults.user.clone().filter(|u| !u.is_empty()));
+        let user_spec = match user_flag.as_deref() {
+            None => None,
             Some(u) => Some(UserSpec::parse(u).map_err(RunError::engine)?),
         };
-        let workdir = match opts.workdir.as_deref() {
+        let workdir = match workdir_flag.as_deref() {
             None | Some("") => PathBuf::from("/"),
             Some(w) if !w.starts_with('/') => {
                 return Err(RunError::engine(format!(
@@ -84,13 +97,17 @@ impl Engine {
             }
             Some(w) => PathBuf::from(w),
         };
-        let (image, image_layers) = self.image_with_layers(&opts.image).map_err(RunError::engine)?;
-        let defaults = &image.config.config;
-        let command: Vec<String> = match (&opts.command, &defaults.cmd) {
+        // Docker: the image's ENTRYPOINT, then the run's arguments or else the image's CMD.
+        let cmd: Vec<String> = match (&opts.command, &defaults.cmd) {
             (c, _) if !c.is_empty() => c.clone(),
-            (_, Some(cmd)) if !cmd.is_empty() => cmd.clone(),
-            _ => return Err(RunError::engine("No command specified")),
+            (_, Some(cmd)) => cmd.clone(),
+            _ => Vec::new(),
         };
+        let entrypoint = defaults.entrypoint.clone().filter(|e| !e.is_empty());
+        let command: Vec<String> = entrypoint.iter().flatten().chain(&cmd).cloned().collect();
+        if command.is_empty() {
+            return Err(RunError::engine("No command specified"));
+        }
         if let Some(n) = &name {
             self.containers.check_name_free(n).map_err(RunError::engine)?;
         }
@@ -114,11 +131,12 @@ impl Engine {
             config: Config {
                 hostname: hostname.clone(),
                 domainname: String::new(),
-                user: opts.user.clone().unwrap_or_default(),
+                user: user_flag.clone().unwrap_or_default(),
                 env: opts.env.clone(),
-                cmd: command.clone(),
+                cmd,
+                entrypoint,
                 image: opts.image.clone(),
-                working_dir: opts.workdir.clone().unwrap_or_default(),
+                working_dir: workdir_flag.clone().unwrap_or_default(),
             },
             state: State {
                 status: "created".into(),
@@ -205,7 +223,9 @@ impl Engine {
         let spec = LaunchSpec {
             rootfs: rootfs_spec,
             process: ProcessSpec {
-                args: container.config.cmd.clone(),
+                args: std::iter::once(container.path.clone())
+                    .chain(container.args.iter().cloned())
+                    .collect(),
                 env,
                 cwd: workdir.to_owned(),
                 user,

@@ -6,6 +6,9 @@
 //! not found in front of it.
 
 use std::fmt;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -135,6 +138,79 @@ pub(crate) fn dial_address(url: &str) -> String {
         (false, _) => format!("{authority}:80"),
     }
 }
+
+// ANCHOR: dial
+/// Resolve and connect to `url`'s host as Go's `net.Dial` does before a request, and word a
+/// failure as Go does: `dial tcp: lookup <host> on <nameserver>:53: no such host`,
+/// `dial tcp <ip>:443: connect: connection refused`, `… i/o timeout`. Gives up after `timeout`
+/// (the lookup runs in a thread of its own: the C resolver cannot be interrupted).
+pub(crate) fn dial(url: &str, timeout: Duration) -> Result<(), RegistryError> {
+    let method = go_method("GET");
+    let transport = |message: String| RegistryError::Transport {
+        method: method.clone(),
+        url: url.to_owned(),
+        message,
+    };
+    let target = dial_address(url);
+    let host = match target.rsplit_once(':') {
+        Some((host, _)) => host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+        None => target.clone(),
+    };
+    let on = first_nameserver()
+        .map(|ns| format!(" on {ns}"))
+        .unwrap_or_default();
+    let (tx, rx) = mpsc::channel();
+    let lookup = target.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(lookup.to_socket_addrs().map(Iterator::collect::<Vec<SocketAddr>>));
+    });
+    let addresses = match rx.recv_timeout(timeout) {
+        Ok(Ok(addresses)) if !addresses.is_empty() => addresses,
+        Ok(Ok(_)) => return Err(transport(format!("dial tcp: lookup {host}{on}: no such host"))),
+        Ok(Err(e)) => {
+            let text = e.to_string();
+            let reason = if text.contains("not known") || text.contains("No address") {
+                "no such host".to_owned()
+            } else {
+                text
+            };
+            return Err(transport(format!("dial tcp: lookup {host}{on}: {reason}")));
+        }
+        Err(_) => return Err(transport(format!("dial tcp: lookup {host}{on}: i/o timeout"))),
+    };
+    let mut last = None;
+    for address in addresses {
+        match TcpStream::connect_timeout(&address, timeout) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some((address, e)),
+        }
+    }
+    Err(match last {
+        Some((address, e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            RegistryError::ConnectionRefused {
+                method,
+                url: url.to_owned(),
+                addr: address.to_string(),
+            }
+        }
+        Some((address, e)) if e.kind() == std::io::ErrorKind::TimedOut => {
+            transport(format!("dial tcp {address}: i/o timeout"))
+        }
+        Some((address, e)) => transport(format!("dial tcp {address}: connect: {e}")),
+        None => transport(format!("dial tcp: lookup {host}{on}: no such host")),
+    })
+}
+
+/// `10.0.0.53:53`: the first `nameserver` of `/etc/resolv.conf`, which Go names in lookup errors.
+fn first_nameserver() -> Option<String> {
+    let conf = std::fs::read_to_string("/etc/resolv.conf").ok()?;
+    let ip: std::net::IpAddr = conf
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .find_map(|rest| rest.trim().parse().ok())?;
+    Some(SocketAddr::new(ip, 53).to_string())
+}
+// ANCHOR_END: dial
 
 pub(crate) fn transport_error(method: &str, url: &str, error: ureq::Error) -> RegistryError {
     let method = go_method(method);

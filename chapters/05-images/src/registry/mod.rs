@@ -30,7 +30,7 @@ pub use pull::{FetchedManifest, MAX_MANIFEST_SIZE, ResolvedImage};
 
 use crate::reference::{DEFAULT_DOMAIN, Reference};
 use auth::{CachedToken, TokenResponse, basic_authorization};
-use error::{first_api_error, transport_error};
+use error::{dial, first_api_error, transport_error};
 
 type HttpResponse = ureq::http::Response<ureq::Body>;
 
@@ -49,6 +49,7 @@ pub struct RegistryClient {
     domain: String,
     base: String,
     agent: ureq::Agent,
+    connect_timeout: Duration,
     credentials: Option<(String, String)>,
     state: Mutex<AuthState>,
 }
@@ -77,10 +78,11 @@ impl RegistryClient {
         } else {
             "https"
         };
+        let connect_timeout = Duration::from_secs(30);
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .proxy(None) // proxies are the engine's decision (DAEMON-05), not the environment's
-            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_connect(Some(connect_timeout))
             .timeout_recv_response(Some(Duration::from_secs(120)))
             .user_agent(concat!("minidocker/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -89,6 +91,7 @@ impl RegistryClient {
             domain: host.to_owned(),
             base: format!("{scheme}://{api_host}"),
             agent,
+            connect_timeout,
             credentials: None,
             state: Mutex::new(AuthState::default()),
         }
@@ -152,12 +155,17 @@ impl RegistryClient {
     }
     // ANCHOR_END: send
 
-    fn ping(&self) -> Result<(), RegistryError> {
+    /// `GET /v2/`: is the registry there, and how does it want to be authenticated? Every
+    /// request does this first (once); `docker push` does it before touching any layer.
+    pub fn ping(&self) -> Result<(), RegistryError> {
         if self.state().pinged {
             return Ok(());
         }
         let url = format!("{}/v2/", self.base);
         if url.starts_with("https://") {
+            // Fail as Docker would when the host is unreachable; only a reachable https
+            // registry gets the "no TLS" error.
+            dial(&url, self.connect_timeout)?;
             return Err(RegistryError::TlsUnsupported { url });
         }
         let response = self
@@ -208,7 +216,11 @@ impl RegistryClient {
         if !realm.starts_with("http://") && !realm.starts_with("https://") {
             return Err(token_error("the challenge names no http(s) realm".into()));
         }
-        let mut request = self.agent.get(&realm).query("scope", scope);
+        // Several scopes (a cross-repository mount needs two) go as several `scope` parameters.
+        let mut request = self.agent.get(&realm);
+        for one in scope.split_whitespace() {
+            request = request.query("scope", one);
+        }
         if let Some(service) = challenge.params.get("service") {
             request = request.query("service", service);
         }

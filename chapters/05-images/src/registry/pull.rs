@@ -159,6 +159,45 @@ impl RegistryClient {
     }
     // ANCHOR_END: fetch_blob
 
+    // ANCHOR: list_tags
+    /// The tags of `repo` (`docker pull --all-tags`), following the registry's `Link` header
+    /// when it pages the list.
+    pub fn list_tags(&self, repo: &str) -> Result<Vec<String>, RegistryError> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let mut tags = Vec::new();
+        let mut url = format!("{}/v2/{repo}/tags/list", self.base);
+        loop {
+            let response = self.send("GET", &url, &repository_scope(repo, false), true, |auth| {
+                with_auth(self.agent.get(&url), auth).call()
+            })?;
+            if response.status().as_u16() != 200 {
+                return Err(self.pull_error(response, "GET", &url, repo, None));
+            }
+            let next = header(&response, "link")
+                .and_then(|l| Some(l.trim().strip_prefix('<')?.strip_suffix('>')?.to_owned()));
+            let body =
+                read_limited(response, MAX_MANIFEST_SIZE).map_err(|e| transport_error("GET", &url, e))?;
+            let page: TagList = serde_json::from_slice(&body).map_err(|e| RegistryError::Transport {
+                method: "Get".into(),
+                url: url.clone(),
+                message: format!("invalid tag list: {e}"),
+            })?;
+            tags.extend(page.tags.unwrap_or_default());
+            match next {
+                Some(next) if next.starts_with('/') && format!("{}{next}", self.base) != url => {
+                    url = format!("{}{next}", self.base);
+                }
+                Some(next) if next.starts_with(&self.base) && next != url => url = next,
+                _ => return Ok(tags),
+            }
+        }
+    }
+    // ANCHOR_END: list_tags
+
     /// Docker's translation of a failed pull request.
     fn pull_error(
         &self,

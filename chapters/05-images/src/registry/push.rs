@@ -9,14 +9,66 @@ use crate::digest::Digest;
 impl RegistryClient {
     /// Whether `repo` already has blob `digest` (`HEAD`).
     pub fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<bool, RegistryError> {
+        Ok(self.stat_blob(repo, digest)?.is_some())
+    }
+
+    /// The size of blob `digest` in `repo`, if the registry has it there (`HEAD`). A push
+    /// skips such a blob but still needs its size for the manifest.
+    pub fn stat_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>, RegistryError> {
         let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
         let response = self.send("HEAD", &url, &repository_scope(repo, true), true, |auth| {
             with_auth(self.agent.head(&url), auth).call()
         })?;
         match response.status().as_u16() {
-            200 => Ok(true),
-            404 => Ok(false),
+            200 => Ok(Some(
+                header(&response, "content-length")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(0),
+            )),
+            404 => Ok(None),
             _ => Err(self.push_error(response, "HEAD", &url)),
+        }
+    }
+
+    // ANCHOR: mount_blob
+    /// Ask the registry to link blob `digest` of its repository `from` into `repo` without
+    /// sending it again (a cross-repository mount, Docker's `Mounted from <from>`). `false`
+    /// when the registry declined; it then opened an upload, which is cancelled.
+    pub fn mount_blob(&self, repo: &str, digest: &Digest, from: &str) -> Result<bool, RegistryError> {
+        let scope = format!(
+            "{} {}",
+            repository_scope(repo, true),
+            repository_scope(from, false)
+        );
+        let url = format!(
+            "{}/v2/{repo}/blobs/uploads/?mount={digest}&from={from}",
+            self.base
+        );
+        let response = self.send("POST", &url, &scope, true, |auth| {
+            with_auth(self.agent.post(&url).header("Content-Length", "0"), auth).send_empty()
+        })?;
+        match response.status().as_u16() {
+            201 => Ok(true),
+            202 => {
+                if let Some(location) = header(&response, "location") {
+                    let upload = self.absolute(location);
+                    let _ = self.send("DELETE", &upload, &scope, false, |auth| {
+                        with_auth(self.agent.delete(&upload), auth).call()
+                    });
+                }
+                Ok(false)
+            }
+            _ => Err(self.push_error(response, "POST", &url)),
+        }
+    }
+    // ANCHOR_END: mount_blob
+
+    /// A `Location` the registry returned, made absolute.
+    fn absolute(&self, location: String) -> String {
+        if location.starts_with("http://") || location.starts_with("https://") {
+            location
+        } else {
+            format!("{}{location}", self.base)
         }
     }
 
@@ -40,11 +92,7 @@ impl RegistryClient {
         }
         let location =
             header(&response, "location").ok_or_else(|| RegistryError::NoLocation { url: url.clone() })?;
-        let upload = if location.starts_with("http://") || location.starts_with("https://") {
-            location
-        } else {
-            format!("{}{location}", self.base)
-        };
+        let upload = self.absolute(location);
         let separator = if upload.contains('?') { '&' } else { '?' };
         let put_url = format!("{upload}{separator}digest={digest}");
         let response = self.send("PUT", &put_url, &scope, false, |auth| {
