@@ -14,7 +14,8 @@ install -m 0755 target/release/minidocker /usr/local/bin/minidocker
 
 if ! minidocker run --rm busybox true >/dev/null 2>&1; then
   echo "==> importing busybox:latest from the host's busybox-static"
-  scripts/busybox-rootfs.sh | minidocker import - busybox:latest
+  # CMD ["sh"], as Docker Hub's busybox has, so `minidocker run -it busybox` gives a shell
+  scripts/busybox-rootfs.sh | minidocker import -c 'CMD ["sh"]' - busybox:latest
 fi
 echo "==> minidocker run --rm busybox ..."
 minidocker run --rm busybox sh -c 'echo "Hello from a minidocker container: $(hostname) is PID $$, running $(uname -sr)"'
