@@ -104,7 +104,12 @@ def generate(chapter_file, out_file, banner, bodies=(), anchors=(), replace=()):
         s = s.replace(old, new)
     text = re.sub(r'`[^`]*`', lambda m: m.group(0).replace(' ', '\u00a0'), ' '.join(banner))
     banner = [l.replace('\u00a0', ' ') for l in textwrap.wrap(text, width=88, break_long_words=False, break_on_hyphens=False)]
-    first, rest = s.split('\n', 1)
+    # The banner goes after the module doc's first paragraph (usually its first line).
+    lines = s.split('\n')
+    k = 1
+    while k < len(lines) and lines[k].startswith('//! '):
+        k += 1
+    first, rest = '\n'.join(lines[:k]), '\n'.join(lines[k:])
     s = first + '\n//!\n' + ''.join('//! ' + l + '\n' if l else '//!\n' for l in banner) + rest
     for _ in range(2):  # one pass is not always a fixed point
         r = subprocess.run(['rustfmt', '--edition', '2024'], input=s, capture_output=True, text=True)
@@ -445,7 +450,120 @@ def lab05():
         ])
 
 
-LABS = {'01': lab01, '02': lab02, '03': lab03, '04': lab04, '05': lab05}
+def lab06():
+    ch = ROOT + '/chapters/06-cgroups/src/'
+    lab = ROOT + '/labs/06-cgroups/src/'
+    check = '`labs/check 06` tells you how far you are.'
+    generate(ch + 'hierarchy.rs', lab + 'hierarchy.rs',
+        ['**Lab 06 skeleton.** Exercise `ex1`: write [`Hierarchy::parse`], [`Hierarchy::layout`] and',
+         '`dir_in_mount` (the three `todo!()`s; the mountinfo line parser `parse_mountinfo_line` is',
+         'done). ' + check],
+        bodies=[
+            ('parse',
+             ['ex1: start from `Hierarchy::default()`. First the mount table: for each line of',
+              '`mountinfo`, `parse_mountinfo_line(line)` gives the filesystem type and a `CgroupMount`',
+              '(`None`: skip the line). A `cgroup` mount goes into `v1`, unless a mount with the same',
+              'controllers is there already (a hierarchy can be mounted twice: the first one wins).',
+              'A `cgroup2` mount goes into `unified` if that is still empty, or if it is mounted at',
+              '`/sys/fs/cgroup` (preferred over any other). Then `proc_cgroup`: each line is',
+              '`id:controllers:path` (`splitn(3, \':\')`; fewer than three parts is',
+              '`CgroupError::parse(PROC_CGROUP, …)`). `0::path` is the v2 cgroup (`own_unified`);',
+              'any other line gives `path` to each of its comma-separated controllers (`own_v1`).'],
+             'ex1: v1 cgroup mounts (first per set of controllers) and the cgroup2 mount (prefer /sys/fs/cgroup) from mountinfo, then id:controllers:path lines into own_unified (0::) or own_v1 (one entry per controller)'),
+            ('layout',
+             ['ex1: a v1 mount counts only if one of its controllers is a real one, not a',
+              '`name=…` (a named hierarchy such as `name=systemd` limits nothing). Then the four',
+              'cases of (v1 controllers mounted, `unified` mounted).'],
+             'ex1: match (a v1 mount with a controller not starting with "name=", self.unified.is_some()): (true, true) Hybrid, (true, false) Legacy, (false, true) Unified, else None'),
+            ('dir_in_mount',
+             ['ex1: a cgroup removed while we look reads `<path> (deleted)`: drop that suffix. A',
+              'mount whose `root` is `/` shows the whole hierarchy; otherwise `path` must start with',
+              '`root` as whole components (`/docker/abcdef` is not under `/docker/abc`) and only the',
+              'rest counts; a path outside is `CgroupError::parse(PROC_CGROUP, …)`. The directory is',
+              '`mount_point` joined with the rest, its leading `/` removed.'],
+             'ex1: strip " (deleted)", cut mount.root off path (whole components, else an error), join the rest without its leading / to mount.mount_point'),
+        ])
+    generate(ch + 'size.rs', lab + 'size.rs',
+        ['**Lab 06 skeleton.** Exercise `ex2`: write [`ram_in_bytes`] and [`parse_cpus`] (the two',
+         '`todo!()`s; the number parsers `parse_go_float` and `parse_decimal`, and the printing',
+         'functions, are done). ' + check],
+        bodies=[
+            ('ram_in_bytes',
+             ['ex2: go-units\' `RAMInBytes`, step by step:',
+              '  - the number ends at the last digit, `.` or space of `size` (`rfind`); there is none:',
+              '    `SizeError::InvalidSize(size)`. A space there separates number and unit and belongs',
+              '    to neither;',
+              '  - `parse_go_float(number)?` is the value; a negative one is `InvalidSize(size)`;',
+              '  - no unit: bytes. A unit of more than 3 characters is `InvalidSuffix(unit)`. Else,',
+              '    lowercased: `b` is bytes; `k`, `m`, `g`, `t`, `p` are 1024 to the power 1 to 5,',
+              '    optionally followed by `b` or `ib`; anything else is `InvalidSuffix(lowercased)`;',
+              '  - value × multiplier in f64, then `as i64` (truncates, and saturates instead of',
+              '    wrapping).'],
+             'ex2: split at the last digit, . or space; parse_go_float the number (negative: InvalidSize); the unit: none or b, or k m g t p (1024^1..5) with an optional b or ib, else InvalidSuffix'),
+            ('parse_cpus',
+             ['ex2: an exact fraction `num / den`: `a/b` (two integers, `b` not 0), or a decimal that',
+              '`parse_decimal` turns into one; anything else is `CpusError::NotRational(value)`. The',
+              'nano-CPUs are `num × 1_000_000_000 / den` in i128 (`checked_mul`): a remainder is',
+              '`CpusError::TooPrecise`, a result that does not fit an i64 is `NotRational`.'],
+             'ex2: (num, den) from a/b or parse_decimal, else NotRational; num * 1e9 must divide by den (else TooPrecise); the quotient as i64'),
+        ])
+    generate(ch + 'cpulist.rs', lab + 'cpulist.rs',
+        ['**Lab 06 skeleton.** Exercise `ex3`: write [`parse_list`] and [`is_available`] (the two',
+         '`todo!()`s; [`format_list`] is done). ' + check],
+        bodies=[
+            ('parse_list',
+             ['ex3: `maximum` 0 means HARD_MAXIMUM. The empty list is the empty set. Otherwise each',
+              'part between commas is `n` or `low-high`, both u32 and `low <= high`; anything else',
+              '(an empty part, a sign, a space, a letter) is `CpuListError::InvalidFormat(list)`,',
+              'naming the whole list. A part reaching above `maximum` is',
+              '`CpuListError::OutOfRange(maximum)`: check before you insert its numbers.'],
+             'ex3: split on \',\', each part n or low-high (u32, low <= high) else InvalidFormat(list); high > maximum is OutOfRange(maximum); collect every number'),
+            ('is_available',
+             ['ex3: parse `available` with no maximum (0). `requested` may name CPUs up to',
+              'DEFAULT_MAXIMUM, or up to the highest available one if that is larger; then every',
+              'requested CPU must be available.'],
+             'ex3: parse_list(available, 0)?, then parse_list(requested, max(highest available, DEFAULT_MAXIMUM))?, then is_subset'),
+        ])
+    generate(ch + 'resources.rs', lab + 'resources.rs',
+        ['**Lab 06 skeleton.** Exercise `ex4`: write [`Resources::cfs_quota_and_period`] and',
+         '[`Resources::pids_max`] (the two `todo!()`s; [`validate`] is done, and the v1 and v2',
+         'backends call your functions to know what to write). ' + check],
+        bodies=[
+            ('cfs_quota_and_period',
+             ['ex4: `--cpus` wins: with `nano_cpus > 0` the period is DEFAULT_CFS_PERIOD and the',
+              'quota `nano_cpus × period / 10⁹` µs (in i128: the product overflows an i64). Without',
+              'it, `cpu_quota` and `cpu_period` as they are, where 0 means "leave it alone" (`None`),',
+              'and so does a negative period.'],
+             'ex4: nano_cpus > 0 => (Some(nano_cpus * DEFAULT_CFS_PERIOD / 1e9), Some(DEFAULT_CFS_PERIOD)); otherwise cpu_quota (0 => None) and cpu_period (0 or negative => None)'),
+            ('pids_max',
+             ['ex4: no `--pids-limit` (`None`) leaves `pids.max` alone; a positive limit is',
+              '`PidsMax::Limit`; 0 or less means unlimited, `PidsMax::Unlimited`.'],
+             'ex4: self.pids_limit.map(..): n > 0 => PidsMax::Limit(n), otherwise PidsMax::Unlimited'),
+        ])
+    generate(ch + 'stats.rs', lab + 'stats.rs',
+        ['**Lab 06 skeleton.** Exercise `ex5`: write [`cpu_percent`], [`memory_usage_no_cache`]',
+         'and [`effective_memory_limit`] (the three `todo!()`s; the formatting is done). ' + check],
+        bodies=[
+            ('cpu_percent',
+             ['ex5: how much the container\'s CPU time grew, over how much the host\'s grew in the',
+              'same interval, times the number of CPUs (`online_cpus`, or `percpu_len` when that is',
+              '0), times 100. Work in f64: a counter can go backwards (a restarted container).',
+              'Unless both deltas are positive, the answer is 0.'],
+             'ex5: (current.container - previous.container) / (current.system - previous.system) * cpus * 100, or 0.0 unless both deltas are positive'),
+            ('memory_usage_no_cache',
+             ['ex5: the page cache the kernel can drop is `total_inactive_file` (v1),',
+              '`inactive_file` (v2) or, on old v1 kernels, `cache`, in `memory.stat`. Subtract the',
+              'first of them, in that order, that is present and smaller than the usage; if none',
+              'is, the usage as it is.'],
+             'ex5: usage minus the first of total_inactive_file, inactive_file, cache (in memory.stat) that is smaller than the usage; else the usage'),
+            ('effective_memory_limit',
+             ['ex5: the cgroup\'s limit if it has one below the machine\'s memory; otherwise (no',
+              'limit, or v1\'s enormous "unlimited") the machine\'s memory.'],
+             'ex5: Some(l) with l < machine_memory => l, anything else => machine_memory'),
+        ])
+
+
+LABS = {'01': lab01, '02': lab02, '03': lab03, '04': lab04, '05': lab05, '06': lab06}
 
 if __name__ == '__main__':
     for wanted in sys.argv[1:] or sorted(LABS):

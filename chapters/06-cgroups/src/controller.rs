@@ -35,6 +35,7 @@ pub enum Controller {
 }
 
 impl Controller {
+    // ANCHOR: controllers
     /// The v1 controllers a container gets a directory in, in the order runc joins them.
     /// `cpuset` comes before any process is added: a new v1 cpuset is empty and refuses tasks
     /// until `cpuset.cpus` and `cpuset.mems` are filled in.
@@ -57,6 +58,7 @@ impl Controller {
         Controller::Memory,
         Controller::Pids,
     ];
+    // ANCHOR_END: controllers
 
     /// The kernel's name: in `/proc/self/cgroup`, mount options and `cgroup.controllers`.
     pub fn name(self) -> &'static str {

@@ -89,6 +89,7 @@ impl Hierarchy {
         Ok(hierarchy)
     }
 
+    // ANCHOR: parse
     /// Builds the view from the texts of `/proc/<pid>/mountinfo` and `/proc/<pid>/cgroup`.
     pub fn parse(mountinfo: &str, proc_cgroup: &str) -> Result<Self, CgroupError> {
         let mut hierarchy = Hierarchy::default();
@@ -121,6 +122,7 @@ impl Hierarchy {
         }
         Ok(hierarchy)
     }
+    // ANCHOR_END: parse
 
     // ANCHOR: layout
     /// The layout, or `None` when no cgroup filesystem is mounted.
@@ -157,6 +159,7 @@ impl Hierarchy {
             .find(|m| m.controllers.iter().any(|c| c == controller.name()))
     }
 
+    // ANCHOR: own_v1_dir
     /// The directory of this process's own v1 cgroup for `controller`, e.g.
     /// `/sys/fs/cgroup/memory/process_api/998791…` when `/proc/self/cgroup` says
     /// `4:memory:/process_api/998791…`.
@@ -174,6 +177,7 @@ impl Hierarchy {
             })?;
         dir_in_mount(mount, own)
     }
+    // ANCHOR_END: own_v1_dir
 
     /// The directory of this process's own v2 cgroup.
     pub fn own_v2_dir(&self) -> Result<PathBuf, CgroupError> {
@@ -190,6 +194,7 @@ impl Hierarchy {
     }
 }
 
+// ANCHOR: dir_in_mount
 /// Where cgroup `path` (as `/proc/self/cgroup` names it) appears under `mount`.
 ///
 /// The mount shows the hierarchy from its `root` down, so `root` is cut off `path` first;
@@ -214,6 +219,7 @@ fn dir_in_mount(mount: &CgroupMount, path: &str) -> Result<PathBuf, CgroupError>
     })?;
     Ok(mount.mount_point.join(rel.trim_start_matches('/')))
 }
+// ANCHOR_END: dir_in_mount
 
 /// Splits one mountinfo line into its filesystem type and a [`CgroupMount`].
 ///

@@ -88,6 +88,7 @@ impl HostInfo {
         }
     }
 
+    // ANCHOR: detect_v2
     /// v2: what the engine's cgroup has in `cgroup.controllers`. There is no OOM-kill switch
     /// on v2 (the kernel always kills; `memory.oom.group` only widens who), so Docker reports
     /// `oom_kill_disable: false` and drops the flag with a warning.
@@ -116,6 +117,7 @@ impl HostInfo {
             blkio_weight: has(Controller::Io),
         })
     }
+    // ANCHOR_END: detect_v2
 }
 
 /// CPUs this process may run on: sched_getaffinity(2), like Go's `runtime.NumCPU()`.

@@ -74,6 +74,7 @@ impl Default for Waits {
     }
 }
 
+// ANCHOR: manager_trait
 /// A container's cgroup.
 pub trait CgroupManager: fmt::Debug + Send + Sync {
     /// Which backend this is.
@@ -120,6 +121,7 @@ pub trait CgroupManager: fmt::Debug + Send + Sync {
     /// Removing a cgroup that is already gone is not an error.
     fn remove(&self) -> Result<(), CgroupError>;
 }
+// ANCHOR_END: manager_trait
 
 // ANCHOR: open
 /// The cgroup `name` under `parent` on this host, backend chosen by detection. Nothing is

@@ -114,6 +114,7 @@ pub struct Placement {
 }
 
 impl Placement {
+    // ANCHOR: placement_new
     /// Places `name` under `parent` in one hierarchy. `own_dir` is the engine's cgroup there,
     /// `mount_point` the top of the hierarchy.
     pub fn new(
@@ -138,6 +139,7 @@ impl Placement {
             dir,
         })
     }
+    // ANCHOR_END: placement_new
 
     /// The parent directories, top first.
     pub fn parent_dirs(&self) -> Vec<PathBuf> {

@@ -85,6 +85,7 @@ impl Resources {
     }
     // ANCHOR_END: cfs
 
+    // ANCHOR: pids_max
     /// The pids limit to write, `None` to leave it alone. Docker maps 0 and negative values
     /// to "unlimited".
     pub fn pids_max(&self) -> Option<PidsMax> {
@@ -93,6 +94,7 @@ impl Resources {
             _ => PidsMax::Unlimited,
         })
     }
+    // ANCHOR_END: pids_max
 }
 
 /// A validated request: the resources to apply (after Docker's adjustments) and the warnings
@@ -117,6 +119,7 @@ pub fn validate(requested: &Resources, host: &HostInfo, update: bool) -> Result<
     let mut warnings = Vec::new();
     let mut warn = |w: &str| warnings.push(w.to_string());
 
+    // ANCHOR: validate_memory
     // memory
     if r.memory != 0 && r.memory < MIN_MEMORY {
         return Err(ResourceError::MemoryBelowMinimum);
@@ -146,6 +149,7 @@ pub fn validate(requested: &Resources, host: &HostInfo, update: bool) -> Result<
         );
         r.memory_reservation = 0;
     }
+    // ANCHOR_END: validate_memory
     if r.memory_reservation > 0 && r.memory_reservation < MIN_MEMORY {
         return Err(ResourceError::ReservationBelowMinimum);
     }
@@ -219,10 +223,12 @@ pub fn validate(requested: &Resources, host: &HostInfo, update: bool) -> Result<
         return Err(ResourceError::BlkioWeightOutOfRange);
     }
 
+    // ANCHOR: swap_default
     // Docker's create-time default (adaptContainerSettings): swap as large as memory again.
     if !update && r.memory > 0 && r.memory_swap == 0 {
         r.memory_swap = r.memory.saturating_mul(2);
     }
+    // ANCHOR_END: swap_default
     Ok(Checked {
         resources: r,
         warnings,

@@ -145,6 +145,7 @@ pub fn memory_usage_no_cache(memory: &MemoryStats) -> u64 {
 }
 // ANCHOR_END: memory_usage
 
+// ANCHOR: memory_limit
 /// The `MEM %` column: usage over limit, 0 when the limit is unknown.
 pub fn memory_percent(used: u64, limit: u64) -> f64 {
     if limit == 0 {
@@ -162,6 +163,7 @@ pub fn effective_memory_limit(limit: Option<u64>, machine_memory: u64) -> u64 {
         _ => machine_memory,
     }
 }
+// ANCHOR_END: memory_limit
 
 /// The `BLOCK I/O` column's two numbers: bytes read and written, summed over devices.
 pub fn blkio_read_write(blkio: &BlkioStats) -> (u64, u64) {

@@ -20,6 +20,7 @@ use nix::unistd::Pid;
 
 use crate::error::CgroupError;
 
+// ANCHOR: sys_trait
 /// The kernel as seen by a cgroup backend.
 pub trait Sys: fmt::Debug + Send + Sync {
     /// Creates one cgroup directory: mkdir(2). The parent must exist.
@@ -39,6 +40,7 @@ pub trait Sys: fmt::Debug + Send + Sync {
     /// Sends a signal to one process: kill(2).
     fn kill(&self, pid: Pid, signal: Signal) -> Result<(), Errno>;
 }
+// ANCHOR_END: sys_trait
 
 /// The real kernel: cgroupfs through `std::fs`, signals through `kill(2)`.
 #[derive(Debug, Clone, Copy, Default)]

@@ -25,6 +25,7 @@ pub(crate) fn apply(sys: &dyn Sys, dir: &Path, r: &Resources) -> Result<(), Cgro
     set_bandwidth(sys, dir, quota, period)
 }
 
+// ANCHOR: shares
 /// Writes `cpu.shares` and reads it back: the kernel silently clamps to 2..=262144, and runc
 /// (so Docker) reports the clamp as an error rather than run with a different weight.
 fn set_shares(sys: &dyn Sys, dir: &Path, shares: i64) -> Result<(), CgroupError> {
@@ -47,6 +48,7 @@ fn set_shares(sys: &dyn Sys, dir: &Path, shares: i64) -> Result<(), CgroupError>
     }
     Ok(())
 }
+// ANCHOR_END: shares
 
 // ANCHOR: bandwidth
 /// Writes the CFS period, then the quota.

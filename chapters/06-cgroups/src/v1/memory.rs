@@ -21,6 +21,7 @@ const SWAP_LIMIT: &str = "memory.memsw.limit_in_bytes";
 /// v1 reports "no limit" as the largest page-aligned counter (9223372036854771712 on 4K pages).
 const UNLIMITED_ABOVE: u64 = (i64::MAX / 2) as u64;
 
+// ANCHOR: v1_memory_apply
 /// Writes the memory settings of `r` into `dir`.
 pub(crate) fn apply(sys: &dyn Sys, dir: &Path, r: &Resources) -> Result<(), CgroupError> {
     set_memory_and_swap(sys, dir, r.memory, r.memory_swap)?;
@@ -36,6 +37,7 @@ pub(crate) fn apply(sys: &dyn Sys, dir: &Path, r: &Resources) -> Result<(), Cgro
     }
     Ok(())
 }
+// ANCHOR_END: v1_memory_apply
 
 // ANCHOR: memory_and_swap
 /// Sets the memory and memory+swap limits in the order the kernel accepts.

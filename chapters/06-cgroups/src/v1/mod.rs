@@ -99,6 +99,7 @@ impl CgroupV1 {
         out
     }
 
+    // ANCHOR: v1_create
     fn create_all(&self, created: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
         let sys = self.sys.as_ref();
         for (_, placement) in self.distinct() {
@@ -112,6 +113,7 @@ impl CgroupV1 {
         }
         Ok(())
     }
+    // ANCHOR_END: v1_create
 }
 
 impl CgroupManager for CgroupV1 {
@@ -163,6 +165,7 @@ impl CgroupManager for CgroupV1 {
         Ok(())
     }
 
+    // ANCHOR: v1_add_process
     fn add_process(&self, pid: Pid) -> Result<(), CgroupError> {
         for (_, placement) in self.distinct() {
             sys::write(
@@ -173,6 +176,7 @@ impl CgroupManager for CgroupV1 {
         }
         Ok(())
     }
+    // ANCHOR_END: v1_add_process
 
     fn pids(&self) -> Result<Vec<Pid>, CgroupError> {
         let mut all = Vec::new();

@@ -11,6 +11,7 @@ use crate::resources::{PidsMax, Resources};
 use crate::stats::Stats;
 use crate::sys::{self, Sys};
 
+// ANCHOR: pids_apply
 /// Writes `--pids-limit`, where given.
 pub(crate) fn apply(sys: &dyn Sys, dir: &Path, r: &Resources) -> Result<(), CgroupError> {
     let value = match r.pids_max() {
@@ -20,6 +21,7 @@ pub(crate) fn apply(sys: &dyn Sys, dir: &Path, r: &Resources) -> Result<(), Cgro
     };
     sys::write(sys, &dir.join("pids.max"), &value)
 }
+// ANCHOR_END: pids_apply
 
 /// Reads the process count, the limit and the refused forks.
 pub(crate) fn stats(sys: &dyn Sys, dir: &Path, stats: &mut Stats) -> Result<(), CgroupError> {

@@ -27,6 +27,7 @@ pub fn cpu_weight_from_shares(shares: u64) -> u64 {
 }
 // ANCHOR_END: weight
 
+// ANCHOR: cpu_max
 /// The `cpu.max` line, or `None` when neither quota nor period is set. runc writes `max` for
 /// an unset or negative quota and leaves the period out when it is unset.
 pub fn cpu_max(quota: Option<i64>, period: Option<u64>) -> Option<String> {
@@ -42,6 +43,7 @@ pub fn cpu_max(quota: Option<i64>, period: Option<u64>) -> Option<String> {
     }
     Some(line)
 }
+// ANCHOR_END: cpu_max
 
 /// Writes the CPU settings of `r` into `dir`.
 pub(crate) fn apply(sys: &dyn Sys, dir: &Path, r: &Resources) -> Result<(), CgroupError> {

@@ -27,6 +27,7 @@ pub(crate) fn state(sys: &dyn Sys, dir: &Path) -> Result<FreezerState, CgroupErr
     })
 }
 
+// ANCHOR: v2_set_state
 /// Writes `cgroup.freeze` and waits until `cgroup.events` agrees.
 pub(crate) fn set_state(
     sys: &dyn Sys,
@@ -64,3 +65,4 @@ pub(crate) fn set_state(
         })
     }
 }
+// ANCHOR_END: v2_set_state

@@ -45,6 +45,7 @@ fn limit_value(bytes: i64) -> Option<String> {
     }
 }
 
+// ANCHOR: v2_memory_apply
 /// Writes the memory settings of `r` into `dir`: swap first, then the limit (runc's order).
 pub(crate) fn apply(sys: &dyn Sys, dir: &Path, r: &Resources) -> Result<(), CgroupError> {
     let swap_path = dir.join("memory.swap.max");
@@ -68,6 +69,7 @@ pub(crate) fn apply(sys: &dyn Sys, dir: &Path, r: &Resources) -> Result<(), Cgro
     }
     Ok(())
 }
+// ANCHOR_END: v2_memory_apply
 
 /// Reads the memory counters and OOM events of `dir` into `stats`.
 pub(crate) fn stats(sys: &dyn Sys, dir: &Path, stats: &mut Stats) -> Result<(), CgroupError> {

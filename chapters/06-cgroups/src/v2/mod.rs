@@ -148,6 +148,7 @@ impl CgroupManager for CgroupV2 {
         Some(self.placement.dir.clone())
     }
 
+    // ANCHOR: v2_create
     fn create(&self) -> Result<(), CgroupError> {
         let sys = self.sys.as_ref();
         for dir in self.placement.create_parents(sys)? {
@@ -155,6 +156,7 @@ impl CgroupManager for CgroupV2 {
         }
         self.placement.create_leaf(sys)
     }
+    // ANCHOR_END: v2_create
 
     fn apply(&self, r: &Resources) -> Result<(), CgroupError> {
         let sys = self.sys.as_ref();
