@@ -1,11 +1,17 @@
 //! A container's identity and state, saved as Docker-shaped JSON under
-//! `<data-root>/containers/<id>/config.v2.json` (Docker's own file name).
+//! `<data-root>/containers/<id>/config.v2.json`, and its [`HostConfig`] (resource limits) in
+//! `hostconfig.json` beside it: Docker's own file names and split.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use ch06_cgroups::Resources;
+
 use crate::atomic::write_json_atomic;
+
+/// Docker's file for a container's [`HostConfig`].
+const HOST_CONFIG_FILE: &str = "hostconfig.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
@@ -19,8 +25,18 @@ pub enum ContainerError {
         "You cannot remove a running container {0}. Stop the container before attempting removal or force remove"
     )]
     RemoveRunning(String),
+    #[error(
+        "You cannot remove a paused container {0}. Unpause and then stop the container before attempting removal or force remove"
+    )]
+    RemovePaused(String),
     #[error("Invalid container name ({0}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
     InvalidName(String),
+    #[error("Container {0} is not running")]
+    NotRunning(String),
+    #[error("Container {0} is already paused")]
+    AlreadyPaused(String),
+    #[error("Container {0} is not paused")]
+    NotPaused(String),
     #[error("container store {path}: {source}")]
     Io {
         path: PathBuf,
@@ -68,6 +84,70 @@ pub struct State {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+}
+
+/// The settings `run` decided for the host side of a container (`HostConfig` in
+/// `docker inspect`, `hostconfig.json` on disk): for now its resource limits, with Docker's
+/// field names, order and units (bytes, µs, nano-CPUs), after Docker's create-time defaults
+/// (`-m` alone gives `MemorySwap` twice `Memory`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HostConfig {
+    pub cpu_shares: i64,
+    pub memory: i64,
+    pub nano_cpus: i64,
+    /// `--cgroup-parent` as given; empty: the engine's default.
+    pub cgroup_parent: String,
+    pub blkio_weight: u16,
+    pub cpu_period: i64,
+    pub cpu_quota: i64,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
+    pub memory_reservation: i64,
+    pub memory_swap: i64,
+    /// `null` where the kernel has no such switch (cgroup v2).
+    pub oom_kill_disable: Option<bool>,
+    /// `null`: no limit.
+    pub pids_limit: Option<i64>,
+}
+
+impl HostConfig {
+    /// The limits as chapter 6 applies them.
+    pub fn resources(&self) -> Resources {
+        Resources {
+            memory: self.memory,
+            memory_swap: self.memory_swap,
+            memory_reservation: self.memory_reservation,
+            oom_kill_disable: self.oom_kill_disable,
+            nano_cpus: self.nano_cpus,
+            cpu_shares: self.cpu_shares,
+            cpu_period: self.cpu_period,
+            cpu_quota: self.cpu_quota,
+            cpuset_cpus: self.cpuset_cpus.clone(),
+            cpuset_mems: self.cpuset_mems.clone(),
+            pids_limit: self.pids_limit,
+            blkio_weight: self.blkio_weight,
+        }
+    }
+
+    /// A host config with `resources` (already validated) under `cgroup_parent`.
+    pub fn with_resources(resources: &Resources, cgroup_parent: &str) -> Self {
+        HostConfig {
+            cpu_shares: resources.cpu_shares,
+            memory: resources.memory,
+            nano_cpus: resources.nano_cpus,
+            cgroup_parent: cgroup_parent.to_owned(),
+            blkio_weight: resources.blkio_weight,
+            cpu_period: resources.cpu_period,
+            cpu_quota: resources.cpu_quota,
+            cpuset_cpus: resources.cpuset_cpus.clone(),
+            cpuset_mems: resources.cpuset_mems.clone(),
+            memory_reservation: resources.memory_reservation,
+            memory_swap: resources.memory_swap,
+            oom_kill_disable: resources.oom_kill_disable,
+            pids_limit: resources.pids_limit,
+        }
+    }
 }
 
 /// The whole saved record of one container.
@@ -192,6 +272,40 @@ impl ContainerStore {
         write_json_atomic(&path, container).map_err(io_err(&path))
     }
 
+    /// The container with exactly this id, as saved now (another command may have changed it
+    /// since it was read: `pause` sets `State.Paused` while `run` waits for the container).
+    pub fn load(&self, id: &str) -> Result<Container, ContainerError> {
+        let path = self.dir(id).join("config.v2.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| ContainerError::Io {
+                path,
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(ContainerError::NotFound(id.to_owned()))
+            }
+            Err(e) => Err(ContainerError::Io { path, source: e }),
+        }
+    }
+
+    /// The container's `hostconfig.json`; the defaults (no limits) when it has none.
+    pub fn host_config(&self, id: &str) -> Result<HostConfig, ContainerError> {
+        let path = self.dir(id).join(HOST_CONFIG_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| ContainerError::Io {
+                path,
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HostConfig::default()),
+            Err(e) => Err(ContainerError::Io { path, source: e }),
+        }
+    }
+
+    pub fn save_host_config(&self, id: &str, host_config: &HostConfig) -> Result<(), ContainerError> {
+        let path = self.dir(id).join(HOST_CONFIG_FILE);
+        write_json_atomic(&path, host_config).map_err(io_err(&path))
+    }
+
     /// Remove the container and everything in its directory.
     pub fn remove(&self, id: &str) -> Result<(), ContainerError> {
         let dir = self.dir(id);
@@ -224,6 +338,44 @@ mod tests {
                 format!("Invalid container name ({bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
             );
         }
+    }
+
+    #[test]
+    fn host_config_has_dockers_field_names_and_order() {
+        let hc = HostConfig::with_resources(
+            &Resources {
+                memory: 50 << 20,
+                memory_swap: 100 << 20,
+                oom_kill_disable: Some(false),
+                ..Default::default()
+            },
+            "",
+        );
+        let json = serde_json::to_string(&hc).unwrap();
+        assert_eq!(
+            json,
+            r#"{"CpuShares":0,"Memory":52428800,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"CpuPeriod":0,"CpuQuota":0,"CpusetCpus":"","CpusetMems":"","MemoryReservation":0,"MemorySwap":104857600,"OomKillDisable":false,"PidsLimit":null}"#
+        );
+        assert_eq!(hc.resources().memory_swap, 100 << 20);
+        // A record without some fields (an older minidocker) reads with the defaults.
+        let old: HostConfig = serde_json::from_str(r#"{"Memory":1}"#).unwrap();
+        assert_eq!(old.memory, 1);
+        assert_eq!(old.pids_limit, None);
+    }
+
+    #[test]
+    fn missing_host_config_means_no_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(dir.path()).unwrap();
+        std::fs::create_dir(store.dir("abc")).unwrap();
+        assert_eq!(store.host_config("abc").unwrap(), HostConfig::default());
+        let hc = HostConfig {
+            pids_limit: Some(20),
+            ..Default::default()
+        };
+        store.save_host_config("abc", &hc).unwrap();
+        assert_eq!(store.host_config("abc").unwrap(), hc);
+        assert!(matches!(store.load("nosuch"), Err(ContainerError::NotFound(_))));
     }
 
     #[test]

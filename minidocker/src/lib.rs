@@ -1,7 +1,8 @@
 //! # minidocker
 //!
 //! A Docker-compatible container engine assembled from the chapter crates: chapter 1 starts and
-//! supervises the process, chapter 2 gives it namespaces, chapter 3 its root filesystem. This
+//! supervises the process, chapter 2 gives it namespaces, chapter 3 its root filesystem, chapters
+//! 4 and 5 its layers and images, chapter 6 its cgroup and resource limits. This
 //! crate adds what makes it Docker: image references, container ids and names, state on disk,
 //! the environment and the command line with Docker's messages and exit codes.
 

@@ -4,24 +4,34 @@
 //!  minidocker run (parent)                      container init (child of clone(2))
 //!  ───────────────────────                      ──────────────────────────────────
 //!  block signals            ch01
-//!  pipe(O_CLOEXEC)
-//!  clone(NEWNS|NEWUTS|NEWPID|… ) ch01+ch02 ──▶  reset signals, setsid          ch01
+//!  pipes: error, go (O_CLOEXEC)
+//!  clone(NEWNS|NEWUTS|NEWPID|… ) ch01+ch02 ──▶  wait on the go pipe
+//!  put the pid in its cgroup       ch06
+//!  write "go" ─────────────────────────────────▶ unshare(NEWCGROUP): its cgroup is its root
+//!                                               reset signals, setsid          ch01
 //!                                               sethostname, lo up             ch02
 //!                                               mounts, devices, pivot_root    ch03
 //!                                               masks, user, capabilities      ch03
 //!  read error pipe ◀──── error, or EOF ──────── execve(2)  (closes the pipe)    ch03
 //!  supervise: forward signals, wait  ch01
 //! ```
+//!
+//! The go pipe makes sure the init is in its cgroup (limits and all) before it runs a single
+//! instruction of the container's setup, let alone the command: a fork bomb or a memory hog
+//! never runs unconfined. If the parent cannot place it, it closes the pipe without a word
+//! and the child exits.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use ch01_process::{reset_in_child, spawn_cloned};
-use ch02_namespaces::{Namespace, clone_flags, set_hostname, set_loopback_up};
+use ch02_namespaces::{Namespace, clone_flags, set_hostname, set_loopback_up, unshare};
 use ch03_rootfs::{ExecFailure, LinuxSyscall, ProcessSpec, RootfsSpec, exec_process, prepare_rootfs};
 use nix::unistd::Pid;
 
 /// The namespaces a Step 1 container gets: all but the user namespace (it runs as real root,
 /// like Docker without userns-remap). Its network namespace has only `lo` (up) until chapter 7.
+/// All are made by clone(2) except the cgroup namespace: the init unshares that one once it
+/// is in its own cgroup, so that cgroup is the root of its view (`/proc/self/cgroup` says `/`).
 pub const CONTAINER_NAMESPACES: [Namespace; 6] = [
     Namespace::Mount,
     Namespace::Uts,
@@ -56,20 +66,61 @@ pub enum LaunchError {
     Pipe(nix::errno::Errno),
     #[error(transparent)]
     Clone(#[from] ch01_process::ProcessError),
+    /// The parent could not place the init (in its cgroup); the init has exited.
+    #[error("{message}")]
+    Place { pid: Pid, message: String },
+    #[error("releasing the container's init (pid {pid}): {source}")]
+    Release { pid: Pid, source: nix::errno::Errno },
 }
 
-/// The child side: set up and exec, or report why not through `error_pipe`.
-fn container_init(spec: &LaunchSpec, error_pipe: RawFd) -> isize {
+/// The byte the parent writes on the go pipe once the init is in place.
+const GO: u8 = b'g';
+
+/// The pipes' raw descriptors, as the child sees them after clone(2).
+#[derive(Debug, Clone, Copy)]
+struct ChildFds {
+    /// Write end of the error pipe (close-on-exec: EOF in the parent means execve(2) worked).
+    error: RawFd,
+    /// Read end of the go pipe.
+    go: RawFd,
+    /// The child's copy of the go pipe's write end: closed first, or EOF could never come.
+    go_parent_end: RawFd,
+}
+
+/// The child side: wait to be placed, set up and exec, or report why not through the error pipe.
+fn container_init(spec: &LaunchSpec, fds: ChildFds) -> isize {
+    if !wait_for_go(fds) {
+        // The parent gave up on us (and reports why itself).
+        return 125;
+    }
     let failure = match setup_and_exec(spec) {
         Ok(never) => match never {},
         Err(f) => f,
     };
     let report = format!("{}\n{}", failure.exit_code, failure.message);
-    // SAFETY: error_pipe is the write end created by the parent before clone(2) and still open
+    // SAFETY: fds.error is the write end created by the parent before clone(2) and still open
     // in this child; the BorrowedFd does not outlive this call.
-    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(error_pipe) };
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fds.error) };
     let _ = nix::unistd::write(fd, report.as_bytes());
     failure.exit_code as isize
+}
+
+/// Blocks until the parent writes [`GO`] on the go pipe; false if it closed it instead.
+fn wait_for_go(fds: ChildFds) -> bool {
+    // SAFETY: go_parent_end is this child's copy of the go pipe's write end, open since
+    // clone(2) and used by nothing else here; the OwnedFd closes it when dropped.
+    drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds.go_parent_end) });
+    // SAFETY: fds.go is the read end created before clone(2), open in this child; the
+    // BorrowedFd lives only for this function.
+    let go = unsafe { std::os::fd::BorrowedFd::borrow_raw(fds.go) };
+    let mut byte = [0u8; 1];
+    loop {
+        match nix::unistd::read(go, &mut byte) {
+            Ok(1) => return byte[0] == GO,
+            Err(nix::errno::Errno::EINTR) => continue,
+            _ => return false,
+        }
+    }
 }
 
 fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFailure> {
@@ -77,6 +128,8 @@ fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFai
         exit_code: 125,
         message: format!("error during container init: {e}"),
     };
+    // Now in its cgroup: a new cgroup namespace makes that cgroup the root of what it sees.
+    unshare(&[Namespace::Cgroup]).map_err(|e| init_error(&e))?;
     reset_in_child().map_err(|e| init_error(&e))?;
     nix::unistd::setsid().map_err(|e| init_error(&e))?;
     // If minidocker dies, its container dies with it (shims that outlive us come in chapter 8).
@@ -100,17 +153,51 @@ fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFai
 }
 
 // ANCHOR: launch
-/// Clone the container's init into fresh namespaces and wait until it has either exec'd the
-/// command or failed. The caller must hold [`ch01_process::BlockedSignals`] for
-/// [`ch01_process::forwarded_signals`] so no signal is lost before it starts supervising.
+/// [`launch_placed`] with nothing to do while the init waits: it stays in the caller's cgroups.
 pub fn launch(spec: &LaunchSpec) -> Result<Launched, LaunchError> {
+    launch_placed(spec, |_| Ok::<(), std::convert::Infallible>(()))
+}
+
+/// Clone the container's init into fresh namespaces, let `place` put it where it belongs (its
+/// cgroup) while it waits, then let it go and wait until it has either exec'd the command or
+/// failed. If `place` fails the init exits without running anything, and the error says why.
+/// The caller must hold [`ch01_process::BlockedSignals`] for
+/// [`ch01_process::forwarded_signals`] so no signal is lost before it starts supervising.
+pub fn launch_placed<E: std::fmt::Display>(
+    spec: &LaunchSpec,
+    place: impl FnOnce(Pid) -> Result<(), E>,
+) -> Result<Launched, LaunchError> {
     let (read_end, write_end): (OwnedFd, OwnedFd) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(LaunchError::Pipe)?;
-    let write_fd = write_end.as_raw_fd();
-    let pid = spawn_cloned(clone_flags(&CONTAINER_NAMESPACES), || {
-        container_init(spec, write_fd)
-    })?;
+    let (go_read, go_write): (OwnedFd, OwnedFd) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(LaunchError::Pipe)?;
+    let fds = ChildFds {
+        error: write_end.as_raw_fd(),
+        go: go_read.as_raw_fd(),
+        go_parent_end: go_write.as_raw_fd(),
+    };
+    let namespaces: Vec<Namespace> = CONTAINER_NAMESPACES
+        .into_iter()
+        .filter(|ns| *ns != Namespace::Cgroup)
+        .collect();
+    let pid = spawn_cloned(clone_flags(&namespaces), || container_init(spec, fds))?;
     drop(write_end); // now only the child holds it: EOF means execve(2) succeeded
+    drop(go_read);
+    if let Err(e) = place(pid) {
+        drop(go_write); // EOF without GO: the child exits
+        let _ = ch01_process::wait_for_exit(pid);
+        return Err(LaunchError::Place {
+            pid,
+            message: e.to_string(),
+        });
+    }
+    if let Err(source) = nix::unistd::write(&go_write, &[GO]) {
+        drop(go_write);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = ch01_process::wait_for_exit(pid);
+        return Err(LaunchError::Release { pid, source });
+    }
+    drop(go_write);
     let mut report = Vec::new();
     let mut reader = std::fs::File::from(read_end);
     let _ = std::io::Read::read_to_end(&mut reader, &mut report);

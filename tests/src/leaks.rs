@@ -6,7 +6,10 @@
 //!   root path lies under a temp dir or `/var/lib/minidocker`, or the root directory is a
 //!   container's mounted layer (`<data-root>/overlay2/<id>/merged`) of a minidocker data root, or
 //!   it was deleted (a container whose data root was removed under it);
-//! - the harness's data roots, `<tmp>/minidocker-e2e-*`.
+//! - the harness's data roots, `<tmp>/minidocker-e2e-*`;
+//! - cgroups left under a `minidocker` cgroup (the parent minidocker puts containers' cgroups
+//!   in) in any mounted cgroup hierarchy: `…/minidocker/<anything>`. The `minidocker`
+//!   directories themselves are shared parents and are not reported.
 //!
 //! The Docker oracle's own state (`/tmp/minidocker-oracle`, a real dockerd used for reference
 //! runs) is not minidocker's and is not reported.
@@ -32,6 +35,7 @@ pub enum Leak {
     Mount(MountEntry),
     Process { process: ProcessRoot, why: &'static str },
     DataRoot(PathBuf),
+    Cgroup(PathBuf),
 }
 
 impl std::fmt::Display for Leak {
@@ -40,6 +44,7 @@ impl std::fmt::Display for Leak {
             Leak::Mount(m) => write!(f, "mount: {m}"),
             Leak::Process { process, why } => write!(f, "process: {process}: {why}"),
             Leak::DataRoot(p) => write!(f, "data root: {}", p.display()),
+            Leak::Cgroup(p) => write!(f, "cgroup: {}", p.display()),
         }
     }
 }
@@ -60,7 +65,7 @@ pub fn temp_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-/// Everything left behind, in the order mounts, processes, data roots.
+/// Everything left behind, in the order mounts, processes, data roots, cgroups.
 pub fn scan() -> Vec<Leak> {
     let temps = temp_dirs();
     let mut leaks: Vec<Leak> = host::mounts()
@@ -106,7 +111,52 @@ pub fn scan() -> Vec<Leak> {
             })
             .map(Leak::DataRoot),
     );
+    let hierarchies: Vec<PathBuf> = host::mounts()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.fstype == "cgroup" || m.fstype == "cgroup2")
+        .map(|m| m.mount_point)
+        .collect();
+    leaks.extend(leftover_cgroups(&hierarchies).into_iter().map(Leak::Cgroup));
     leaks
+}
+
+/// The name of the cgroup minidocker puts containers' cgroups under (by default).
+pub const CGROUP_PARENT: &str = "minidocker";
+
+/// The cgroups below a `minidocker` cgroup anywhere in `hierarchies` (mount points of cgroup
+/// filesystems), sorted; each hierarchy is walked once even if mounted twice.
+pub fn leftover_cgroups(hierarchies: &[PathBuf]) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    for top in hierarchies {
+        let Ok(meta) = std::fs::metadata(top) else {
+            continue;
+        };
+        if !seen.insert((meta.dev(), meta.ino())) {
+            continue;
+        }
+        let mut pending = vec![top.clone()];
+        while let Some(dir) = pending.pop() {
+            let is_parent = dir != *top && dir.file_name().is_some_and(|n| n == CGROUP_PARENT);
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                    continue;
+                }
+                if is_parent {
+                    found.push(e.path());
+                } else if !e.path().to_string_lossy().contains(ORACLE_MARK) {
+                    pending.push(e.path());
+                }
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 fn is_leaked_mount(m: &MountEntry, temps: &[PathBuf]) -> bool {
@@ -165,6 +215,25 @@ fn container_rootfs_ids(roots: &[PathBuf]) -> HashSet<DirId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cgroups_below_a_minidocker_parent_are_leaks() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("memory");
+        for d in [
+            "minidocker/abc/sub",
+            "session/1/minidocker/def",
+            "session/1/other",
+            "minidocker-oracle/xyz",
+            "empty/minidocker",
+        ] {
+            std::fs::create_dir_all(top.join(d)).unwrap();
+        }
+        assert_eq!(
+            leftover_cgroups(&[top.clone(), top.clone()]),
+            vec![top.join("minidocker/abc"), top.join("session/1/minidocker/def")]
+        );
+    }
 
     fn mount(path: &str, fstype: &str) -> MountEntry {
         MountEntry {

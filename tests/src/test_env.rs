@@ -2,14 +2,21 @@
 //!
 //! Each test gets a fresh data root `<tmp>/minidocker-e2e-XXXXXX` (so tests run in parallel)
 //! with the busybox image imported as `busybox:latest`. minidocker is pointed at it with
-//! `MINIDOCKER_DATA_ROOT` (the same as `--data-root`). On drop it:
+//! `MINIDOCKER_DATA_ROOT` (the same as `--data-root`), and its containers' cgroups go under a
+//! parent of the test's own, `minidocker/<data root's name>` (`MINIDOCKER_CGROUP_PARENT`, the
+//! same as `minidocker --cgroup-parent`), so tests running in parallel never share one. On drop
+//! it:
 //! 1. kills (SIGKILL, by pid) every process whose root is the data root or below it, and waits
 //!    until they are gone;
-//! 2. unmounts (`MNT_DETACH`, deepest first) whatever is mounted under the data root;
-//! 3. removes the data root.
+//! 2. kills what is left in the test's cgroups and removes them, the parent included;
+//! 3. unmounts (`MNT_DETACH`, deepest first) whatever is mounted under the data root;
+//! 4. removes the data root.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use ch06_cgroups::{CgroupManager, CgroupParent, Controller, Hierarchy, HostSys, Waits, open_in};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -70,11 +77,90 @@ impl TestEnv {
         &self.image_id
     }
 
-    /// `minidocker ARGS...` against this data root, to be adjusted then run.
+    /// `minidocker ARGS...` against this data root (and this test's cgroup parent), to be
+    /// adjusted then run.
     pub fn cmd(&self, args: &[&str]) -> Cmd {
         Cmd::new(crate::minidocker_bin())
             .args(args)
             .env("MINIDOCKER_DATA_ROOT", &self.root)
+            .env("MINIDOCKER_CGROUP_PARENT", self.cgroup_parent())
+    }
+
+    /// The parent of this test's containers' cgroups, relative to the test's own cgroup:
+    /// `minidocker/<data root's name>`.
+    pub fn cgroup_parent(&self) -> String {
+        let name = self.root.file_name().unwrap_or_default().to_string_lossy();
+        format!("{}/{name}", CgroupParent::DEFAULT)
+    }
+
+    /// The directory of `controller` of the cgroup named `name` under this test's cgroup
+    /// parent (a container's cgroup is named by its id); `None` when the controller is not
+    /// mounted. Whether it exists is for the caller to see.
+    pub fn cgroup_dir(&self, controller: Controller, name: &str) -> Option<PathBuf> {
+        self.open_cgroup(name, &self.cgroup_parent())
+            .and_then(|cg| cg.controller_dir(controller))
+    }
+
+    /// The cgroups under this test's cgroup parent that exist now (each hierarchy's
+    /// directories), the parent itself not included.
+    pub fn cgroups_inside(&self) -> Vec<PathBuf> {
+        let Some(parent) = self.open_cgroup(&self.parent_name(), CgroupParent::DEFAULT) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = parent
+            .dirs()
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flat_map(|entries| entries.flatten())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn parent_name(&self) -> String {
+        self.root
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// Chapter 6's view of cgroup `name` under `parent` (nothing is created).
+    fn open_cgroup(&self, name: &str, parent: &str) -> Option<Box<dyn CgroupManager>> {
+        let hierarchy = Hierarchy::detect().ok()?;
+        let parent = CgroupParent::new(parent).ok()?;
+        let waits = Waits {
+            freeze: Duration::from_secs(2),
+            empty: Duration::from_secs(5),
+        };
+        open_in(&hierarchy, name, &parent, waits, Arc::new(HostSys)).ok()
+    }
+
+    /// Kills what is left in the test's cgroups (by pid, frozen or not: chapter 6's
+    /// `kill_all`), removes them, then the test's cgroup parent.
+    fn remove_cgroups_inside(&self) {
+        let mut names: Vec<String> = self
+            .cgroups_inside()
+            .iter()
+            .filter_map(|d| Some(d.file_name()?.to_string_lossy().into_owned()))
+            .collect();
+        names.sort();
+        names.dedup();
+        let parent = self.cgroup_parent();
+        for name in names {
+            if let Some(cg) = self.open_cgroup(&name, &parent)
+                && let Err(e) = cg.kill_all().and_then(|()| cg.remove())
+            {
+                eprintln!("minidocker-e2e: removing cgroup {name} under {parent}: {e}");
+            }
+        }
+        if let Some(cg) = self.open_cgroup(&self.parent_name(), CgroupParent::DEFAULT)
+            && let Err(e) = cg.remove()
+        {
+            eprintln!("minidocker-e2e: removing cgroup parent {parent}: {e}");
+        }
     }
 
     /// Runs `minidocker ARGS...` to completion.
@@ -227,6 +313,7 @@ impl Default for TestEnv {
 impl Drop for TestEnv {
     fn drop(&mut self) {
         self.kill_processes_inside();
+        self.remove_cgroups_inside();
         self.unmount_inside();
         if let Err(e) = std::fs::remove_dir_all(&self.root) {
             eprintln!("minidocker-e2e: removing {}: {e}", self.root.display());

@@ -69,11 +69,18 @@ pub(super) fn ellipsis(s: &str, width: usize) -> String {
     s.chars().take(width - 1).chain(std::iter::once('…')).collect()
 }
 
-/// The status column: `Up 3 seconds`, `Exited (0) 41 seconds ago`, `Created`.
+/// The status column: `Up 3 seconds`, `Up 3 seconds (Paused)`, `Exited (0) 41 seconds ago`,
+/// `Created`.
 fn status(s: &ContainerSummary) -> String {
     let state = &s.container.state;
     match state.status.as_str() {
-        "running" if s.running => format!("Up {}", human_duration(seconds_since(&state.started_at))),
+        "running" | "paused" if s.running => {
+            let up = format!("Up {}", human_duration(seconds_since(&state.started_at)));
+            match state.paused {
+                true => format!("{up} (Paused)"),
+                false => up,
+            }
+        }
         "exited" => format!(
             "Exited ({}) {} ago",
             state.exit_code,

@@ -15,8 +15,12 @@ mod distribution;
 mod image;
 mod images;
 mod inspect;
+mod pause;
+mod resources;
 mod run;
+mod stats;
 mod system;
+mod update;
 
 pub use archive::{LoadArgs, SaveArgs};
 pub use commit::{CommitArgs, DiffArgs, ExportArgs};
@@ -25,8 +29,12 @@ pub use distribution::{PullArgs, PushArgs};
 pub use image::ImportArgs;
 pub use images::{HistoryArgs, ImagesArgs, PruneArgs, RmiArgs, TagArgs};
 pub use inspect::{ImageInspectArgs, InspectArgs};
+pub use pause::PauseArgs;
+pub use resources::{CreateResourceFlags, Purpose, ResourceFlags};
 pub use run::RunArgs;
+pub use stats::StatsArgs;
 pub use system::DfArgs;
+pub use update::UpdateArgs;
 
 /// Docker's help layout: the usage line first (two spaces after `Usage:`), then the summary.
 const DOCKER_HELP: &str = "Usage:  {usage}\n\n{about-with-newline}\nOptions:\n{options}\n";
@@ -56,6 +64,9 @@ pub struct Cli {
     /// Root of persistent state (images, containers), laid out like /var/lib/docker
     #[arg(long, env = "MINIDOCKER_DATA_ROOT", default_value = DEFAULT_DATA_ROOT)]
     pub data_root: PathBuf,
+    /// Default parent cgroup of containers, relative to minidocker's own cgroup unless absolute
+    #[arg(long = "cgroup-parent", env = "MINIDOCKER_CGROUP_PARENT", value_name = "string", default_value = ch06_cgroups::CgroupParent::DEFAULT)]
+    pub cgroup_parent: String,
     /// Set the logging level ("debug", "info", "warn", "error")
     #[arg(short = 'l', long, default_value = "warn")]
     pub log_level: String,
@@ -71,7 +82,7 @@ pub enum Command {
         disable_help_flag = true,
         help_template = DOCKER_HELP
     )]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidocker import [OPTIONS] file|- [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
     Import(ImportArgs),
@@ -81,6 +92,18 @@ pub enum Command {
     /// Remove one or more containers
     #[command(override_usage = "minidocker rm [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Rm(RmArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    #[command(override_usage = "minidocker stats [OPTIONS] [CONTAINER...]", help_template = DOCKER_HELP)]
+    Stats(StatsArgs),
+    /// Pause all processes within one or more containers
+    #[command(override_usage = "minidocker pause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Pause(PauseArgs),
+    /// Unpause all processes within one or more containers
+    #[command(override_usage = "minidocker unpause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Unpause(PauseArgs),
+    /// Update configuration of one or more containers
+    #[command(override_usage = "minidocker update [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Update(UpdateArgs),
     /// Download an image from a registry
     #[command(override_usage = "minidocker pull [OPTIONS] NAME[:TAG|@DIGEST]", help_template = DOCKER_HELP)]
     Pull(PullArgs),
@@ -178,6 +201,18 @@ pub enum ContainerCommand {
     /// Export a container's filesystem as a tar archive
     #[command(override_usage = "minidocker container export [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
     Export(ExportArgs),
+    /// Pause all processes within one or more containers
+    #[command(override_usage = "minidocker container pause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Pause(PauseArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    #[command(override_usage = "minidocker container stats [OPTIONS] [CONTAINER...]", help_template = DOCKER_HELP)]
+    Stats(StatsArgs),
+    /// Unpause all processes within one or more containers
+    #[command(override_usage = "minidocker container unpause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Unpause(PauseArgs),
+    /// Update configuration of one or more containers
+    #[command(override_usage = "minidocker container update [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Update(UpdateArgs),
 }
 
 /// `minidocker system COMMAND`.
@@ -325,7 +360,11 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
     };
     init_logging(&cli.log_level);
     match cli.command {
-        Command::Run(args) => run::run(&cli.data_root, args),
+        Command::Run(args) => run::run(&cli.data_root, &cli.cgroup_parent, *args),
+        Command::Stats(args) => stats::stats(&cli.data_root, args),
+        Command::Pause(args) => pause::pause(&cli.data_root, args),
+        Command::Unpause(args) => pause::unpause(&cli.data_root, args),
+        Command::Update(args) => update::update(&cli.data_root, args, "update"),
         Command::Import(args) => image::import(&cli.data_root, args),
         Command::Ps(args) => container::ps(&cli.data_root, args),
         Command::Rm(args) => container::rm(&cli.data_root, args),
@@ -345,6 +384,10 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
             ContainerCommand::Commit(args) => commit::commit(&cli.data_root, args, "container commit"),
             ContainerCommand::Diff(args) => commit::diff(&cli.data_root, args, "container diff"),
             ContainerCommand::Export(args) => commit::export(&cli.data_root, args, "container export"),
+            ContainerCommand::Pause(args) => pause::pause(&cli.data_root, args),
+            ContainerCommand::Stats(args) => stats::stats(&cli.data_root, args),
+            ContainerCommand::Unpause(args) => pause::unpause(&cli.data_root, args),
+            ContainerCommand::Update(args) => update::update(&cli.data_root, args, "container update"),
         },
         Command::Image(sub) => match sub {
             ImageCommand::History(args) => images::history(&cli.data_root, args, "image history"),

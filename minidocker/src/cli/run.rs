@@ -5,6 +5,7 @@ use std::path::Path;
 use clap::Args;
 
 use super::distribution::PullPolicy;
+use super::resources::CreateResourceFlags;
 use super::{ExitCode, flag_error};
 use crate::engine::{Engine, RunOptions};
 use crate::env::{expand_env_flag, validate_env_flag};
@@ -38,6 +39,8 @@ pub struct RunArgs {
     /// Suppress the pull output
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub resources: CreateResourceFlags,
     /// Print usage
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -58,7 +61,13 @@ fn run_failure(problem: &str, code: ExitCode) -> ExitCode {
     code
 }
 
-pub(super) fn run(data_root: &Path, args: RunArgs) -> ExitCode {
+/// `cgroup_parent` is the engine's default parent of containers' cgroups (`--cgroup-parent`
+/// before the command, like dockerd's).
+pub(super) fn run(data_root: &Path, cgroup_parent: &str, args: RunArgs) -> ExitCode {
+    let (resources, container_cgroup_parent) = match args.resources.parse() {
+        Ok(parsed) => parsed,
+        Err(problem) => return flag_error("run", &problem),
+    };
     let mut env = Vec::new();
     for e in &args.env {
         if let Err(problem) = validate_env_flag(e) {
@@ -73,9 +82,19 @@ pub(super) fn run(data_root: &Path, args: RunArgs) -> ExitCode {
     if let Err(problem) = ch05_images::Reference::parse_normalized(&args.image) {
         return run_failure(&problem.to_string(), 125);
     }
-    let engine = match Engine::open(data_root) {
+    let mut engine = match Engine::open(data_root) {
         Ok(e) => e,
         Err(e) => return run_error(&format!("{e:#}"), 125),
+    };
+    engine.cgroup_parent = cgroup_parent.to_owned();
+    // The daemon checks the limits before it looks for the image (so before any pull).
+    let checked = match engine.check_resources(&resources, false).and_then(|checked| {
+        engine
+            .effective_cgroup_parent(&container_cgroup_parent)
+            .map(|_| checked)
+    }) {
+        Ok(checked) => checked,
+        Err(e) => return run_error(&e.to_string(), 125),
     };
     if let Err(failure) = super::distribution::pull_for_run(&engine, &args.image, policy, args.quiet) {
         // Pulled in the stream's own words once it began, as the daemon's answer before.
@@ -83,6 +102,9 @@ pub(super) fn run(data_root: &Path, args: RunArgs) -> ExitCode {
             true => run_failure(&failure.message, 125),
             false => run_error(&failure.message, 125),
         };
+    }
+    for warning in &checked.warnings {
+        eprintln!("WARNING: {warning}");
     }
     let opts = RunOptions {
         image: args.image,
@@ -94,6 +116,8 @@ pub(super) fn run(data_root: &Path, args: RunArgs) -> ExitCode {
         user: args.user,
         interactive: args.interactive,
         auto_remove: args.rm,
+        resources,
+        cgroup_parent: container_cgroup_parent,
     };
     match engine.run(&opts) {
         Ok(code) => code,

@@ -1,4 +1,8 @@
 //! Listing and removing containers (`ps`, `rm`).
+//!
+//! A running container may be paused (frozen in its cgroup): it is still running, its status
+//! says `paused`. Removing one kills every process in its cgroup (the freezer is thawed for the
+//! SIGKILL to land), then removes the cgroup.
 
 use std::os::unix::fs::MetadataExt;
 
@@ -21,7 +25,7 @@ impl Engine {
     /// this container's mounted layer (a recycled pid belongs to some other process with
     /// another root).
     pub fn is_running(&self, c: &Container) -> bool {
-        if c.state.status != "running" || c.state.pid <= 0 {
+        if !matches!(c.state.status.as_str(), "running" | "paused") || c.state.pid <= 0 {
             return false;
         }
         let Ok(Some(layer)) = self.images.mount(&c.id) else {
@@ -46,9 +50,10 @@ impl Engine {
             .into_iter()
             .map(|mut container| {
                 let running = self.is_running(&container);
-                if container.state.status == "running" && !running {
+                if matches!(container.state.status.as_str(), "running" | "paused") && !running {
                     container.state.status = "exited".into();
                     container.state.running = false;
+                    container.state.paused = false;
                     container.state.pid = 0;
                     container.state.exit_code = 137;
                     container.state.finished_at = now_rfc3339();
@@ -57,6 +62,8 @@ impl Engine {
                     if let Ok(Some(layer)) = self.images.mount(&container.id) {
                         let _ = self.layers.unmount(&layer.mount_id);
                     }
+                    // (its cgroup, empty now, is left for `rm`: this may be the moment its `run`
+                    // reads the OOM counter before removing it)
                 }
                 ContainerSummary { container, running }
             })
@@ -65,16 +72,25 @@ impl Engine {
         Ok(all)
     }
 
-    /// `docker rm [-f]`: a running container is refused unless `force`, then killed with
-    /// SIGKILL and waited for.
+    /// `docker rm [-f]`: a running (or paused) container is refused unless `force`, then every
+    /// process in its cgroup is killed with SIGKILL and waited for; its cgroup is removed.
     pub fn remove_container(&self, name_or_id: &str, force: bool) -> Result<(), super::EngineError> {
         let c = self.containers.find(name_or_id)?;
         if self.is_running(&c) {
             if !force {
-                return Err(ContainerError::RemoveRunning(c.id).into());
+                return Err(match c.state.paused {
+                    true => ContainerError::RemovePaused(c.id),
+                    false => ContainerError::RemoveRunning(c.id),
+                }
+                .into());
             }
+            // The init first (its death takes its PID namespace with it), then the whole
+            // cgroup: whatever is left, frozen or not.
             let pid = Pid::from_raw(c.state.pid);
             let _ = kill(pid, Signal::SIGKILL);
+            if let Some(cgroup) = self.container_cgroup(&c.id)? {
+                cgroup.kill_all()?;
+            }
             // Not our child: wait for it to disappear, then (briefly) for its `minidocker run` to
             // reap it and record the exit, so we do not delete the directory under that write.
             for _ in 0..500 {
@@ -85,13 +101,15 @@ impl Engine {
             }
             for _ in 0..200 {
                 match self.containers.find(&c.id) {
-                    Ok(now) if now.state.status == "running" => {
+                    Ok(now) if matches!(now.state.status.as_str(), "running" | "paused") => {
                         std::thread::sleep(std::time::Duration::from_millis(10))
                     }
                     _ => break,
                 }
             }
         }
+        // Its `run` removes the cgroup when the container ends; this is for one that died.
+        self.remove_container_cgroup(&c.id)?;
         self.remove_container_layer(&c.id)?;
         Ok(self.containers.remove(&c.id)?)
     }

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! <data-root>/                       (default /var/lib/minidocker, laid out like /var/lib/docker)
-//! ├── containers/<id>/               config.v2.json, hostname, hosts, resolv.conf
+//! ├── containers/<id>/               config.v2.json, hostconfig.json, hostname, hosts, resolv.conf,
+//! │                                  cgroup.json (where its cgroup is, while it has one)
 //! ├── image/overlay2/                chapter 5: imagedb, layerdb, distribution, repositories.json
 //! │   └── layertars/sha256/<diff id>   each layer's tar, as it was pulled, loaded or committed
 //! └── overlay2/                      chapter 4: <cache id>/{diff,link,lower,work,merged}, l/
@@ -19,6 +20,7 @@ use ch05_images::{BlobError, BlobStore, ImageStore, StoreError};
 use crate::container::{ContainerError, ContainerStore};
 
 mod archive;
+mod cgroups;
 mod commit;
 mod containers;
 mod distribution;
@@ -27,11 +29,15 @@ mod image_delete;
 mod image_inspect;
 mod images;
 mod layers;
+mod pause;
 mod pull;
 mod push;
 mod run;
+mod stats;
 mod system;
+mod update;
 
+pub use cgroups::{CGROUP_RECORD, CgroupGuard, ContainerCgroup};
 pub use commit::CommitOptions;
 pub use containers::ContainerSummary;
 pub use distribution::{DistributionError, ProgressOut};
@@ -40,6 +46,7 @@ pub use image_inspect::{HistoryItem, ImageInspect};
 pub use images::{GO_ZERO_UNIX, ImageSummary, ImportOptions};
 pub use layers::ContainerLayer;
 pub use run::{RunError, RunOptions};
+pub use stats::{ContainerStats, StatsSampler};
 pub use system::{ContainerUsage, DiskUsage};
 
 /// The default data root, laid out like `/var/lib/docker`.
@@ -70,6 +77,8 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Cgroup(#[from] ch06_cgroups::CgroupError),
     #[error("container {0} has no layer")]
     NoLayer(String),
     /// A request that conflicts with the current state (HTTP 409 from chapter 10 on).
@@ -95,6 +104,9 @@ pub struct Engine {
     pub containers: ContainerStore,
     /// The overlay mount API this kernel offers (fsconfig `lowerdir+` from 6.5 on).
     pub mount_api: MountApi,
+    /// The default parent of containers' cgroups (dockerd's `--cgroup-parent`), relative to
+    /// the engine's own cgroup unless absolute; see `cgroups.rs`.
+    pub cgroup_parent: String,
 }
 
 impl Engine {
@@ -111,6 +123,7 @@ impl Engine {
             images,
             containers: ContainerStore::open(data_root)?,
             mount_api: detect_mount_api(),
+            cgroup_parent: ch06_cgroups::CgroupParent::DEFAULT.to_owned(),
         })
     }
 }

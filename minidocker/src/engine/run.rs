@@ -1,4 +1,5 @@
-//! `run`: validate, create the container, start it in the foreground, record how it ended.
+//! `run`: validate, create the container, start it in the foreground in its own cgroup, record
+//! how it ended (and whether the OOM killer ended it).
 
 use std::path::{Path, PathBuf};
 
@@ -7,13 +8,16 @@ use ch03_rootfs::capabilities::DEFAULT_CAPABILITIES;
 use ch03_rootfs::etc_files::{HostsFile, container_resolv_conf};
 use ch03_rootfs::process::prepare_workdir;
 use ch03_rootfs::{Mount, ProcessSpec, RootfsSpec, UserSpec, resolve_user};
+use ch06_cgroups::Resources;
 use rand::{Rng, RngCore};
 
 use super::{ContainerLayer, Engine};
-use crate::container::{Config, Container, State, ZERO_TIME, generate_id, now_rfc3339, validate_name};
+use crate::container::{
+    Config, Container, HostConfig, State, ZERO_TIME, generate_id, now_rfc3339, validate_name,
+};
 use crate::env::container_env;
 use crate::names::random_name;
-use crate::runtime::{LaunchSpec, Launched, launch};
+use crate::runtime::{LaunchSpec, Launched, launch_placed};
 
 /// What `run` was asked to do (the body of `POST /containers/create` from chapter 10 on).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +33,10 @@ pub struct RunOptions {
     pub user: Option<String>,
     pub interactive: bool,
     pub auto_remove: bool,
+    /// The resource flags as given (`-m`, `--cpus`, …), validated by `run` itself.
+    pub resources: Resources,
+    /// `--cgroup-parent`; empty: the engine's default.
+    pub cgroup_parent: String,
 }
 
 /// Why a container did not run. The message is Docker's; `exit_code` is what `run` exits with.
@@ -70,6 +78,12 @@ impl Engine {
             .as_deref()
             .map(validate_name)
             .transpose()
+            .map_err(RunError::engine)?;
+        // Docker checks the host config before it looks at the image.
+        let checked = self
+            .check_resources(&opts.resources, false)
+            .map_err(RunError::engine)?;
+        self.effective_cgroup_parent(&opts.cgroup_parent)
             .map_err(RunError::engine)?;
         let (image, image_layers) = self.image_with_layers(&opts.image).map_err(RunError::engine)?;
         let defaults = &image.config.config;
@@ -148,6 +162,11 @@ impl Engine {
             name: format!("/{name}"),
         };
         let dir = self.containers.create(&container).map_err(RunError::engine)?;
+        let host_config = HostConfig::with_resources(&checked.resources, &opts.cgroup_parent);
+        if let Err(e) = self.containers.save_host_config(&id, &host_config) {
+            let _ = self.containers.remove(&id);
+            return Err(RunError::engine(e));
+        }
         let layer = match self.create_container_layer(&id, image_layers.last()) {
             Ok(layer) => layer,
             Err(e) => {
@@ -164,6 +183,7 @@ impl Engine {
             opts,
             user_spec.as_ref(),
             &workdir,
+            &checked.resources,
         );
         if opts.auto_remove {
             self.remove_container_layer(&id).map_err(RunError::engine)?;
@@ -183,6 +203,7 @@ impl Engine {
         opts: &RunOptions,
         user_spec: Option<&UserSpec>,
         workdir: &Path,
+        resources: &Resources,
     ) -> Result<i32, RunError> {
         let fail_start = |container: &mut Container, err: RunError| {
             container.state.exit_code = err.exit_code;
@@ -214,11 +235,20 @@ impl Engine {
             Err(e) => return Err(fail_start(container, e)),
         };
         let env = container_env(&hostname, image_env, &opts.env, &user.home);
+        // The cgroup exists, limits applied, before the init does; the guard removes it (and
+        // anything in it) however this function ends.
+        let cgroup = match self.create_cgroup(&container.id, &opts.cgroup_parent, resources) {
+            Ok(cgroup) => cgroup,
+            Err(e) => return Err(fail_start(container, RunError::engine(e))),
+        };
         let mut rootfs_spec = RootfsSpec::docker_default(&rootfs);
         for file in ["resolv.conf", "hostname", "hosts"] {
             rootfs_spec
                 .mounts
                 .push(Mount::bind(dir.join(file), format!("/etc/{file}")));
+        }
+        if let Some(cg) = cgroup.cgroup() {
+            rootfs_spec.mounts.extend(cg.rootfs_mounts());
         }
         let spec = LaunchSpec {
             rootfs: rootfs_spec,
@@ -236,7 +266,15 @@ impl Engine {
         };
 
         let _blocked = BlockedSignals::block(&forwarded_signals()).map_err(RunError::engine)?;
-        let pid = match launch(&spec).map_err(RunError::engine)? {
+        let place = |pid| match cgroup.cgroup() {
+            Some(cg) => cg.manager().add_process(pid),
+            None => Ok(()),
+        };
+        let launched = match launch_placed(&spec, place) {
+            Ok(launched) => launched,
+            Err(e) => return Err(fail_start(container, RunError::engine(e))),
+        };
+        let pid = match launched {
             Launched::Running(pid) => pid,
             Launched::Failed { pid, failure } => {
                 let _ = ch01_process::wait_for_exit(pid);
@@ -266,8 +304,16 @@ impl Engine {
 
         let status = supervise(pid, Reap::MainChildOnly).map_err(RunError::engine)?;
         let code = status.code();
+        // Docker's OOMKilled: the kernel's OOM killer killed a process of the container.
+        let oom_killed = cgroup.cgroup().is_some_and(|cg| cg.oom_kills() > 0);
+        if let Err(e) = cgroup.destroy() {
+            // Kept on record: `rm` tries again.
+            tracing::warn!(container = %container.id, error = %e, "removing the container's cgroup");
+        }
         container.state.status = "exited".into();
         container.state.running = false;
+        container.state.paused = false;
+        container.state.oom_killed = oom_killed;
         container.state.pid = 0;
         container.state.exit_code = code;
         container.state.finished_at = now_rfc3339();
