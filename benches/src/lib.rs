@@ -1,9 +1,15 @@
 //! # minidocker benchmarks: shared fixtures
 //!
-//! The criterion benchmarks in `benches/` compare the chapter crates with the floors every
-//! container start sits on. This library holds what they share: a busybox root filesystem built
-//! from the host's `busybox-static` (the same one `scripts/busybox-rootfs.sh` makes), and the
-//! [`LaunchSpec`] minidocker would build for `minidocker run busybox true`.
+//! The criterion benchmarks in `benches/` compare the chapter crates with the floors they sit
+//! on (bare system calls, util-linux, GNU tar). This library holds what they share: a busybox
+//! root filesystem built from the host's `busybox-static` (the same one
+//! `scripts/busybox-rootfs.sh` makes), the [`LaunchSpec`] minidocker would build for
+//! `minidocker run busybox true`, overlay layer stacks and mount guards ([`mounts`]), layer
+//! tars to unpack ([`layer_tar`]), and paired runs of ours against a floor ([`paired`]).
+
+pub mod layer_tar;
+pub mod mounts;
+pub mod paired;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -14,6 +20,13 @@ use ch03_rootfs::etc_files::HostsFile;
 use ch03_rootfs::process::DEFAULT_PATH;
 use ch03_rootfs::{Mount, ProcessSpec, RootfsSpec, UserSpec, resolve_user};
 use minidocker::runtime::{LaunchSpec, Launched, launch};
+
+/// How long `f` takes.
+pub fn timed(f: impl FnOnce()) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    f();
+    start.elapsed()
+}
 
 /// Where `busybox-static` installs its binary (override with `BUSYBOX=/path`).
 pub const HOST_BUSYBOX: &str = "/bin/busybox";

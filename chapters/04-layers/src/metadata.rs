@@ -1,7 +1,7 @@
 //! Setting what a tar header says on a file we just created: owner, mode, xattrs, times.
 //! Every call works on a path whose last component `apply.rs` created itself, and never
 //! follows a symlink there (lchown, utimensat with AT_SYMLINK_NOFOLLOW; chmod only on
-//! non-symlinks).
+//! non-symlinks). (For a regular file it still holds open, `apply.rs` uses the descriptor.)
 
 use std::io::Read;
 use std::path::Path;
@@ -25,6 +25,11 @@ pub(crate) fn set_owner_and_xattrs(
     if is_root {
         lchown(path, meta)?;
     }
+    set_xattrs(path, xattrs)
+}
+
+/// The xattrs a layer may set (not `trusted.overlay.*`); unsupported ones are skipped.
+pub(crate) fn set_xattrs(path: &Path, xattrs: &[(String, Vec<u8>)]) -> Result<(), LayerError> {
     for (name, value) in xattrs {
         if name.starts_with("trusted.overlay.") {
             tracing::warn!(path = %path.display(), %name, "refusing an overlayfs xattr from a layer tar");

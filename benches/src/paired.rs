@@ -1,0 +1,199 @@
+//! Paired measurements: ours and the floor, run alternately, so their ratio survives a busy
+//! machine.
+//!
+//! Criterion measures one benchmark after the other: `ours/N` for a few seconds, then `raw/N`.
+//! On a shared 2-core VM, load that starts or stops in between lands on one of them only, and
+//! a ratio of two such means can be off by ±30%. So the comparison benchmarks also run a short
+//! paired pass before criterion's: `a` then `b`, `b` then `a`, … (the order alternates, so
+//! neither always runs on a warm cache), and each pair gives one ratio `a / b` taken a moment
+//! apart. The median of those ratios (with its 10th and 90th percentiles), and the medians of
+//! each side, go to `target/criterion/<group>/paired.json`, where `benches/report` reads them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The times of `reps` alternating runs of two sides.
+#[derive(Debug, Clone, Default)]
+pub struct Paired {
+    /// Nanoseconds per run of the first side, in run order.
+    pub a: Vec<f64>,
+    /// Nanoseconds per run of the second side, in run order (`b[i]` ran next to `a[i]`).
+    pub b: Vec<f64>,
+}
+
+impl Paired {
+    /// Run `a` and `b` alternately `reps` times each (`a b`, `b a`, `a b`, …); each returns
+    /// the time it wants counted.
+    pub fn measure(reps: usize, mut a: impl FnMut() -> Duration, mut b: impl FnMut() -> Duration) -> Paired {
+        let mut out = Paired::default();
+        for i in 0..reps {
+            let ns = |d: Duration| d.as_secs_f64() * 1e9;
+            if i % 2 == 0 {
+                out.a.push(ns(a()));
+                out.b.push(ns(b()));
+            } else {
+                out.b.push(ns(b()));
+                out.a.push(ns(a()));
+            }
+        }
+        out
+    }
+
+    /// Median of the per-pair ratios `a / b`.
+    pub fn ratio(&self) -> f64 {
+        median(self.ratios())
+    }
+
+    fn ratios(&self) -> Vec<f64> {
+        self.a.iter().zip(&self.b).map(|(a, b)| a / b).collect()
+    }
+
+    /// 10th, 50th and 90th percentile (nearest rank) of `values`.
+    fn percentiles(values: &[f64]) -> [f64; 3] {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        if sorted.is_empty() {
+            return [f64::NAN; 3];
+        }
+        [0.1, 0.5, 0.9].map(|q| sorted[((sorted.len() - 1) as f64 * q).round() as usize])
+    }
+
+    fn side(values: &[f64]) -> serde_json::Value {
+        let [p10, _, p90] = Paired::percentiles(values);
+        serde_json::json!({
+            "median_ns": median(values.to_vec()),
+            "p10_ns": p10,
+            "p90_ns": p90,
+            "runs": values.len(),
+        })
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let [p10, _, p90] = Paired::percentiles(&self.ratios());
+        serde_json::json!({
+            "a": Paired::side(&self.a),
+            "b": Paired::side(&self.b),
+            "ratio": self.ratio(),
+            "ratio_p10": p10,
+            "ratio_p90": p90,
+        })
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// The paired results of one criterion group, by case (`"32"`, `"generated.tar"`, …).
+#[derive(Debug)]
+pub struct PairedReport {
+    group: String,
+    a: String,
+    b: String,
+    cases: BTreeMap<String, Paired>,
+}
+
+impl PairedReport {
+    /// `a` and `b` name the two sides as the criterion benchmarks do (`ours_legacy`, `raw_mount`).
+    pub fn new(group: &str, a: &str, b: &str) -> PairedReport {
+        PairedReport {
+            group: group.to_owned(),
+            a: a.to_owned(),
+            b: b.to_owned(),
+            cases: BTreeMap::new(),
+        }
+    }
+
+    /// Record `paired` for `case` and print one line about it.
+    pub fn add(&mut self, case: &str, paired: Paired) {
+        let side = |v: &[f64]| Duration::from_secs_f64(median(v.to_vec()) / 1e9);
+        eprintln!(
+            "{}: paired {case}: {} {:?}, {} {:?}, {} / {} = {:.2} ({} pairs)",
+            self.group,
+            self.a,
+            side(&paired.a),
+            self.b,
+            side(&paired.b),
+            self.a,
+            self.b,
+            paired.ratio(),
+            paired.a.len()
+        );
+        self.cases.insert(case.to_owned(), paired);
+    }
+
+    /// Write `<criterion dir>/<group>/paired.json`.
+    pub fn write(&self) -> std::io::Result<PathBuf> {
+        let dir = criterion_dir().join(&self.group);
+        std::fs::create_dir_all(&dir)?;
+        let cases: serde_json::Map<String, serde_json::Value> =
+            self.cases.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+        let json = serde_json::json!({ "a": self.a, "b": self.b, "cases": cases });
+        let path = dir.join("paired.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&json)?)?;
+        Ok(path)
+    }
+}
+
+/// Where criterion writes: `$CRITERION_HOME`, else `<target dir>/criterion`, the target dir
+/// being `$CARGO_TARGET_DIR` or the one this bench binary was built in
+/// (`<target>/release/deps/<bench>`).
+pub fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(|t| t.join("criterion")))
+        .unwrap_or_else(|| PathBuf::from("target/criterion"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ratio_is_the_median_of_the_pairs() {
+        let paired = Paired {
+            a: vec![110.0, 220.0, 1000.0],
+            b: vec![100.0, 200.0, 100.0],
+        };
+        assert!(
+            (paired.ratio() - 1.1).abs() < 1e-9,
+            "one outlier pair does not move it"
+        );
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn runs_alternate_and_are_all_recorded() {
+        let order = std::cell::RefCell::new(String::new());
+        let paired = Paired::measure(
+            3,
+            || {
+                order.borrow_mut().push('a');
+                Duration::from_micros(2)
+            },
+            || {
+                order.borrow_mut().push('b');
+                Duration::from_micros(1)
+            },
+        );
+        assert_eq!(order.into_inner(), "abbaab");
+        assert_eq!((paired.a.len(), paired.b.len()), (3, 3));
+        assert!((paired.ratio() - 2.0).abs() < 1e-9);
+    }
+}
