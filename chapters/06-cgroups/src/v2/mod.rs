@@ -244,8 +244,7 @@ impl CgroupManager for CgroupV2 {
         if poll_until(self.waits.empty, || Ok(self.pids()?.is_empty()))? {
             // cgroup.kill does not touch cgroup.freeze: leave an emptied cgroup thawed, as the
             // v1 path does, so it can be reused (`docker start` after `kill` of a paused one).
-            if sys.exists(&self.dir().join("cgroup.freeze"))
-                && self.freezer_state()? != FreezerState::Thawed
+            if sys.exists(&self.dir().join("cgroup.freeze")) && self.freezer_state()? != FreezerState::Thawed
             {
                 self.thaw()?;
             }
