@@ -191,6 +191,19 @@ impl TestEnv {
         self.root.join("containers")
     }
 
+    /// The directory of container `container_id`'s own layer under `overlay2/`, read from its
+    /// record `image/overlay2/layerdb/mounts/<id>/mount-id`; panics if there is none.
+    pub fn container_layer_dir(&self, container_id: &str) -> PathBuf {
+        let record = self
+            .root
+            .join("image/overlay2/layerdb/mounts")
+            .join(container_id)
+            .join("mount-id");
+        let mount_id =
+            std::fs::read_to_string(&record).unwrap_or_else(|e| panic!("reading {}: {e}", record.display()));
+        self.root.join("overlay2").join(mount_id.trim())
+    }
+
     /// The ids of the containers that exist (have a directory), sorted.
     pub fn container_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = std::fs::read_dir(self.containers_dir())

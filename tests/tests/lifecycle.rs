@@ -46,19 +46,8 @@ fn without_rm_the_exited_container_is_kept_with_its_state() {
         .assert_code(3);
     let (id, c) = env.only_container();
     assert!(is_full_id(&id), "container id {id:?} is not 64 hex digits");
-    let mount_id = std::fs::read_to_string(
-        env.data_root()
-            .join("image/overlay2/layerdb/mounts")
-            .join(&id)
-            .join("mount-id"),
-    )
-    .expect("the container's layer is recorded");
     assert!(
-        env.data_root()
-            .join("overlay2")
-            .join(mount_id.trim())
-            .join("diff")
-            .is_dir(),
+        env.container_layer_dir(&id).join("diff").is_dir(),
         "the container's layer is kept"
     );
     assert_eq!(c["ID"], id.as_str());

@@ -7,16 +7,12 @@ use std::time::Duration;
 
 use minidocker_e2e::{TestEnv, root_test};
 
-/// `layerdb/mounts/<id>/mount-id`: the container's own directory under `overlay2/`.
+/// The container's own directory name under `overlay2/` (its mount id).
 fn mount_id(env: &TestEnv, container_id: &str) -> String {
-    let path = env
-        .data_root()
-        .join("image/overlay2/layerdb/mounts")
-        .join(container_id)
-        .join("mount-id");
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-        .trim()
+    let dir = env.container_layer_dir(container_id);
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .expect("a layer directory name")
         .to_owned()
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::atomic::{read_optional, write_atomic};
 use crate::digest::Digest;
-use crate::store::{ImageStore, StoreError, io_err};
+use crate::store::{ImageStore, StoreError, io_err, read_digest};
 
 /// One entry of `v2metadata-by-diffid` (Docker's field names; HMAC is unused here).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,17 +69,7 @@ impl ImageStore {
 
     /// The diff id of registry blob `blob`, if it was pulled before.
     pub fn diff_id_for_blob(&self, blob: &Digest) -> Result<Option<Digest>, StoreError> {
-        let path = self.distribution_path("diffid-by-digest", blob);
-        let text = read_optional(&path).map_err(io_err("reading", &path))?;
-        text.map(|t| {
-            t.trim()
-                .parse()
-                .map_err(|e: crate::digest::DigestError| StoreError::Corrupt {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })
-        })
-        .transpose()
+        read_digest(&self.distribution_path("diffid-by-digest", blob))
     }
 
     /// The registry blobs layer `diff_id` is known as.

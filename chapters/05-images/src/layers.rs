@@ -21,7 +21,7 @@ use crate::atomic::{read_optional, sync_dir};
 use crate::chain::child_chain_id;
 use crate::config::Image;
 use crate::digest::Digest;
-use crate::store::{ImageStore, StoreError, io_err};
+use crate::store::{ImageStore, StoreError, digests_in, io_err, read_digest};
 
 /// A container's writable layer (`layerdb/mounts/<container id>/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,11 +79,6 @@ impl ImageStore {
         if self.has_layer(&chain_id) {
             return Ok(chain_id);
         }
-        let tmp_root = self.root.join("layerdb/tmp");
-        let staged = tempfile::Builder::new()
-            .prefix("layer-")
-            .tempdir_in(&tmp_root)
-            .map_err(io_err("creating a directory in", &tmp_root))?;
         let mut files = vec![
             ("diff", diff_id.to_string()),
             ("size", size.to_string()),
@@ -92,13 +87,7 @@ impl ImageStore {
         if let Some(parent) = parent_chain {
             files.push(("parent", parent.to_string()));
         }
-        for (name, value) in files {
-            let path = staged.path().join(name);
-            std::fs::write(&path, value)
-                .and_then(|()| std::fs::File::open(&path)?.sync_all())
-                .map_err(io_err("writing", &path))?;
-        }
-        let staged = staged.keep();
+        let staged = self.stage_record("layer-", &files)?;
         if let Err(e) = std::fs::rename(&staged, &target) {
             let _ = std::fs::remove_dir_all(&staged);
             if self.has_layer(&chain_id) {
@@ -135,10 +124,7 @@ impl ImageStore {
         let cache_id = read("cache-id")?
             .map(|s| s.trim().to_owned())
             .ok_or_else(|| corrupt("cache-id", "missing".into()))?;
-        let parent = match read("parent")? {
-            Some(p) => Some(p.trim().parse().map_err(|e| corrupt("parent", format!("{e}")))?),
-            None => None,
-        };
+        let parent = read_digest(&dir.join("parent"))?;
         Ok(LayerMeta {
             chain_id: chain_id.clone(),
             diff_id,
@@ -155,14 +141,24 @@ impl ImageStore {
 
     /// Every registered layer's chain id, sorted.
     pub fn layer_ids(&self) -> Result<Vec<Digest>, StoreError> {
-        let dir = self.root.join("layerdb/sha256");
-        let entries = std::fs::read_dir(&dir).map_err(io_err("listing", &dir))?;
-        let mut ids: Vec<Digest> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().to_str().and_then(|n| Digest::from_hex(n).ok()))
-            .collect();
-        ids.sort();
-        Ok(ids)
+        digests_in(&self.root.join("layerdb/sha256"))
+    }
+
+    /// A directory in `layerdb/tmp` holding `files` (name, content), each written and
+    /// fsync'ed: the caller renames it into place, so a record appears whole or not at all.
+    fn stage_record(&self, prefix: &str, files: &[(&str, String)]) -> Result<PathBuf, StoreError> {
+        let tmp_root = self.root.join("layerdb/tmp");
+        let staged = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(&tmp_root)
+            .map_err(io_err("creating a directory in", &tmp_root))?;
+        for (name, value) in files {
+            let path = staged.path().join(name);
+            std::fs::write(&path, value)
+                .and_then(|()| std::fs::File::open(&path)?.sync_all())
+                .map_err(io_err("writing", &path))?;
+        }
+        Ok(staged.keep())
     }
 
     /// Whether any image is built on layer `chain_id`.
@@ -202,11 +198,6 @@ impl ImageStore {
                 return Err(StoreError::NoSuchLayer(parent.clone()));
             }
         }
-        let tmp_root = self.root.join("layerdb/tmp");
-        let staged = tempfile::Builder::new()
-            .prefix("mount-")
-            .tempdir_in(&tmp_root)
-            .map_err(io_err("creating a directory in", &tmp_root))?;
         let mut files = vec![
             ("mount-id", mount.mount_id.clone()),
             ("init-id", mount.init_id.clone()),
@@ -214,15 +205,9 @@ impl ImageStore {
         if let Some(parent) = &mount.parent {
             files.push(("parent", parent.to_string()));
         }
-        for (name, value) in files {
-            let path = staged.path().join(name);
-            std::fs::write(&path, value)
-                .and_then(|()| std::fs::File::open(&path)?.sync_all())
-                .map_err(io_err("writing", &path))?;
-        }
         let mounts = self.root.join("layerdb/mounts");
         std::fs::create_dir_all(&mounts).map_err(io_err("creating", &mounts))?;
-        let staged = staged.keep();
+        let staged = self.stage_record("mount-", &files)?;
         std::fs::rename(&staged, &dir).map_err(|e| {
             let _ = std::fs::remove_dir_all(&staged);
             io_err("renaming a staged mount record to", &dir)(e)
@@ -242,19 +227,7 @@ impl ImageStore {
             return Ok(None);
         };
         let init_id = read("init-id")?.unwrap_or_default();
-        let parent = match read("parent")? {
-            Some(p) => {
-                Some(
-                    p.trim()
-                        .parse()
-                        .map_err(|e: crate::digest::DigestError| StoreError::Corrupt {
-                            path: dir.join("parent"),
-                            reason: e.to_string(),
-                        })?,
-                )
-            }
-            None => None,
-        };
+        let parent = read_digest(&dir.join("parent"))?;
         Ok(Some(MountMeta {
             mount_id: mount_id.trim().to_owned(),
             init_id: init_id.trim().to_owned(),

@@ -67,6 +67,31 @@ pub(crate) fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Er
     }
 }
 
+/// The digests named by the entries of `dir` (`<64 hex>` file or directory names), sorted.
+pub(crate) fn digests_in(dir: &Path) -> Result<Vec<Digest>, StoreError> {
+    let entries = std::fs::read_dir(dir).map_err(io_err("listing", dir))?;
+    let mut ids: Vec<Digest> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| Digest::from_hex(n).ok()))
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// The digest written in file `path` (`sha256:<hex>`), or `None` if there is no such file.
+pub(crate) fn read_digest(path: &Path) -> Result<Option<Digest>, StoreError> {
+    let text = read_optional(path).map_err(io_err("reading", path))?;
+    text.map(|t| {
+        t.trim()
+            .parse()
+            .map_err(|e: crate::digest::DigestError| StoreError::Corrupt {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })
+    })
+    .transpose()
+}
+
 /// Images, layers and names under `<data-root>/image/overlay2`.
 #[derive(Debug)]
 pub struct ImageStore {
@@ -166,14 +191,7 @@ impl ImageStore {
 
     /// The ids of all images, sorted.
     pub fn ids(&self) -> Result<Vec<Digest>, StoreError> {
-        let dir = self.root.join("imagedb/content/sha256");
-        let entries = std::fs::read_dir(&dir).map_err(io_err("listing", &dir))?;
-        let mut ids: Vec<Digest> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().to_str().and_then(|n| Digest::from_hex(n).ok()))
-            .collect();
-        ids.sort();
-        Ok(ids)
+        digests_in(&self.root.join("imagedb/content/sha256"))
     }
 
     /// Every image, sorted by id. An unreadable image is logged and skipped, as Docker does
@@ -227,17 +245,7 @@ impl ImageStore {
     }
 
     pub fn get_parent(&self, id: &Digest) -> Result<Option<Digest>, StoreError> {
-        let path = self.metadata_dir(id).join("parent");
-        let text = read_optional(&path).map_err(io_err("reading", &path))?;
-        text.map(|t| {
-            t.trim()
-                .parse()
-                .map_err(|e: crate::digest::DigestError| StoreError::Corrupt {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })
-        })
-        .transpose()
+        read_digest(&self.metadata_dir(id).join("parent"))
     }
 
     /// The images whose parent is `id` (Docker refuses to delete an image with children).
