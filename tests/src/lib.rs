@@ -8,6 +8,7 @@
 //! - [`image`]: the busybox rootfs tar imported into every test's data root.
 //! - [`process`]: run a command with a timeout and capture [`Output`]; keep one running ([`Spawned`]).
 //! - [`test_env`]: [`TestEnv`], a fresh data root per test that cleans up after itself, even on panic.
+//! - [`test_net`]: [`TestNet`], the network namespace a test's minidocker runs in.
 //! - [`host`]: what the host has: mounts, processes and their root directories.
 //! - [`leaks`]: what minidocker tests may have left behind (used by the `leak-check` binary).
 //! - [`text`]: Docker's messages, id redaction, shell quoting.
@@ -30,9 +31,11 @@ pub mod leaks;
 pub mod process;
 pub mod root;
 pub mod test_env;
+pub mod test_net;
 pub mod text;
 
 pub use binary::minidocker_bin;
 pub use process::{Cmd, Output, Spawned};
 pub use root::require_root;
 pub use test_env::TestEnv;
+pub use test_net::TestNet;

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::test_net::TestNet;
 use crate::text::command_line;
 
 /// How long a command may run before the test fails.
@@ -108,6 +109,8 @@ pub struct Cmd {
     envs: Vec<(OsString, Option<OsString>)>,
     stdin: StdinMode,
     timeout: Duration,
+    /// The network namespace the command runs in (the test's own, see [`TestNet`]).
+    net: Option<TestNet>,
 }
 
 impl Cmd {
@@ -124,7 +127,14 @@ impl Cmd {
             envs: Vec::new(),
             stdin: StdinMode::Null,
             timeout: DEFAULT_TIMEOUT,
+            net: None,
         }
+    }
+
+    /// Runs the command inside `net` instead of the test's own network namespace.
+    pub fn in_net(mut self, net: &TestNet) -> Cmd {
+        self.net = Some(net.clone());
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
@@ -196,6 +206,9 @@ impl Cmd {
                 Some(v) => command.env(key, v),
                 None => command.env_remove(key),
             };
+        }
+        if let Some(net) = &self.net {
+            net.enter_on_spawn(&mut command);
         }
         command.stdin(match self.stdin {
             StdinMode::Null => Stdio::null(),

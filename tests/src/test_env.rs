@@ -4,7 +4,9 @@
 //! with the busybox image imported as `busybox:latest`. minidocker is pointed at it with
 //! `MINIDOCKER_DATA_ROOT` (the same as `--data-root`), and its containers' cgroups go under a
 //! parent of the test's own, `minidocker/<data root's name>` (`MINIDOCKER_CGROUP_PARENT`, the
-//! same as `minidocker --cgroup-parent`), so tests running in parallel never share one. On drop
+//! same as `minidocker --cgroup-parent`), so tests running in parallel never share one. It runs
+//! in its own network namespace ([`TestNet`]), so its bridges and NAT rules never touch the
+//! host's network. On drop
 //! it:
 //! 1. kills (SIGKILL, by pid) every process whose root is the data root or below it, and waits
 //!    until they are gone;
@@ -24,6 +26,7 @@ use serde_json::Value;
 
 use crate::host::{MountEntry, ProcessRoot, mounts_under, processes_rooted_under};
 use crate::process::{Cmd, Output, Spawned};
+use crate::test_net::TestNet;
 
 /// The name prefix of every data root the harness makes (the leak checker looks for it).
 pub const DATA_ROOT_PREFIX: &str = "minidocker-e2e-";
@@ -36,13 +39,21 @@ pub const IMAGE: &str = "busybox";
 pub struct TestEnv {
     root: PathBuf,
     image_id: String,
+    net: TestNet,
 }
 
 impl TestEnv {
     /// A fresh data root with `busybox:latest` imported.
     #[track_caller]
     pub fn new() -> TestEnv {
-        let mut env = TestEnv::empty();
+        TestEnv::new_in(&TestNet::new())
+    }
+
+    /// [`TestEnv::new`], with minidocker running in `net` (shared with another test env or
+    /// with a server the test started there).
+    #[track_caller]
+    pub fn new_in(net: &TestNet) -> TestEnv {
+        let mut env = TestEnv::empty_in(net);
         let out = env
             .cmd(&["import", "-", IMAGE])
             .stdin(crate::image::busybox_rootfs_tar())
@@ -58,6 +69,12 @@ impl TestEnv {
     /// A fresh, empty data root (no image).
     #[track_caller]
     pub fn empty() -> TestEnv {
+        TestEnv::empty_in(&TestNet::new())
+    }
+
+    /// [`TestEnv::empty`], in `net`.
+    #[track_caller]
+    pub fn empty_in(net: &TestNet) -> TestEnv {
         let dir = tempfile::Builder::new()
             .prefix(DATA_ROOT_PREFIX)
             .tempdir()
@@ -65,7 +82,13 @@ impl TestEnv {
         TestEnv {
             root: dir.keep(),
             image_id: String::new(),
+            net: net.clone(),
         }
+    }
+
+    /// The network namespace this test's minidocker runs in.
+    pub fn net(&self) -> &TestNet {
+        &self.net
     }
 
     pub fn data_root(&self) -> &Path {
@@ -84,6 +107,7 @@ impl TestEnv {
             .args(args)
             .env("MINIDOCKER_DATA_ROOT", &self.root)
             .env("MINIDOCKER_CGROUP_PARENT", self.cgroup_parent())
+            .in_net(&self.net)
     }
 
     /// The parent of this test's containers' cgroups, relative to the test's own cgroup:

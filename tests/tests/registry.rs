@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use minidocker_e2e::image::busybox_rootfs_tar;
 use minidocker_e2e::process::Output;
 use minidocker_e2e::text::redact_ids;
-use minidocker_e2e::{TestEnv, root_test};
+use minidocker_e2e::{TestEnv, TestNet, root_test};
 
 const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
 
@@ -31,7 +31,7 @@ struct Registry {
 
 impl Registry {
     #[track_caller]
-    fn start() -> Registry {
+    fn start(net: &TestNet) -> Registry {
         assert!(
             Path::new(REGISTRY_BINARY).exists(),
             "{REGISTRY_BINARY} is missing: apt-get install docker-registry"
@@ -40,7 +40,7 @@ impl Registry {
             .prefix("minidocker-e2e-registry-")
             .tempdir()
             .expect("a directory for the registry");
-        let host = format!("127.0.0.1:{}", free_port());
+        let host = format!("127.0.0.1:{}", free_port(net));
         let config = dir.path().join("config.yml");
         std::fs::write(
             &config,
@@ -52,7 +52,9 @@ impl Registry {
         )
         .expect("writing the registry config");
         let log = std::fs::File::create(dir.path().join("registry.log")).expect("registry log");
-        let child = Command::new(REGISTRY_BINARY)
+        let mut command = Command::new(REGISTRY_BINARY);
+        net.enter_on_spawn(&mut command);
+        let child = command
             .arg("serve")
             .arg(&config)
             .stdin(Stdio::null())
@@ -62,7 +64,7 @@ impl Registry {
             .expect("starting docker-registry");
         let mut registry = Registry { child, host, dir };
         let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(&registry.host).is_err() {
+        while net.run(|| TcpStream::connect(&registry.host)).is_err() {
             if let Ok(Some(status)) = registry.child.try_wait() {
                 panic!("docker-registry exited with {status}: {}", registry.log());
             }
@@ -99,9 +101,9 @@ impl Drop for Registry {
     }
 }
 
-/// A port nothing listens on (taken from the kernel, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+/// A port nothing listens on in `net` (taken from the kernel, then released).
+fn free_port(net: &TestNet) -> u16 {
+    net.run(|| TcpListener::bind("127.0.0.1:0"))
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
@@ -110,6 +112,7 @@ fn free_port() -> u16 {
 /// A tiny HTTP server on 127.0.0.1 serving fixed bodies by path (one request per connection),
 /// for images a real registry would refuse to store. Stopped on drop.
 struct TinyRegistry {
+    net: TestNet,
     host: String,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -118,8 +121,10 @@ struct TinyRegistry {
 impl TinyRegistry {
     /// `routes`: path → (content type, body). `/v2/` answers `{}`; anything else is a 404 with
     /// a registry error body.
-    fn start(routes: BTreeMap<String, (String, Vec<u8>)>) -> TinyRegistry {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding the tiny registry");
+    fn start(net: &TestNet, routes: BTreeMap<String, (String, Vec<u8>)>) -> TinyRegistry {
+        let listener = net
+            .run(|| TcpListener::bind("127.0.0.1:0"))
+            .expect("binding the tiny registry");
         let host = listener.local_addr().expect("its address").to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
@@ -134,6 +139,7 @@ impl TinyRegistry {
             }
         });
         TinyRegistry {
+            net: net.clone(),
             host,
             stop,
             thread: Some(thread),
@@ -178,7 +184,7 @@ fn answer(stream: TcpStream, routes: &BTreeMap<String, (String, Vec<u8>)>) -> st
 impl Drop for TinyRegistry {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(&self.host); // wake the accept loop
+        let _ = self.net.run(|| TcpStream::connect(&self.host)); // wake the accept loop
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -303,10 +309,11 @@ fn pushed_digest(out: &Output) -> String {
 #[test]
 fn push_then_pull_by_tag_and_by_digest_and_run_pulls_what_it_lacks() {
     root_test!();
-    let registry = Registry::start();
+    let net = TestNet::new();
+    let registry = Registry::start(&net);
     let host = registry.host.as_str();
     let repo = format!("{host}/busybox");
-    let env = TestEnv::new();
+    let env = TestEnv::new_in(&net);
     tag(&env, &format!("{repo}:latest"));
 
     // docker push 127.0.0.1:5055/busybox
@@ -370,7 +377,7 @@ fn push_then_pull_by_tag_and_by_digest_and_run_pulls_what_it_lacks() {
     //   Digest: sha256:9fa7ec22…
     //   Status: Downloaded newer image for 127.0.0.1:5055/busybox:latest
     //   127.0.0.1:5055/busybox:latest
-    let fresh = TestEnv::empty();
+    let fresh = TestEnv::empty_in(&net);
     let pull = fresh.minidocker(&["pull", &repo]);
     pull.assert_code(0).assert_stderr("");
     insta::assert_snapshot!("pull", redact(&pull, &[host]));
@@ -430,7 +437,7 @@ fn push_then_pull_by_tag_and_by_digest_and_run_pulls_what_it_lacks() {
         ));
 
     // By digest into a data root without it: downloaded, named by the digest only.
-    let other = TestEnv::empty();
+    let other = TestEnv::empty_in(&net);
     let pinned = other.minidocker(&["pull", &by_digest]);
     pinned.assert_code(0).assert_stderr("");
     assert!(
@@ -448,7 +455,7 @@ fn push_then_pull_by_tag_and_by_digest_and_run_pulls_what_it_lacks() {
     //   Digest: sha256:9fa7ec22…
     //   Status: Downloaded newer image for 127.0.0.1:5055/busybox:latest
     // then the container's output on stdout.
-    let runner = TestEnv::empty();
+    let runner = TestEnv::empty_in(&net);
     let run = runner.run(&["--rm", &repo, "echo", "ok"]);
     run.assert_code(0).assert_stdout("ok\n");
     insta::assert_snapshot!("run_pulls_the_image", redact(&run, &[host]));
@@ -463,7 +470,7 @@ fn push_then_pull_by_tag_and_by_digest_and_run_pulls_what_it_lacks() {
     always.assert_code(0).assert_stderr(&format!(
         "latest: Pulling from busybox\nDigest: {digest}\nStatus: Image is up to date for {repo}:latest\n"
     ));
-    let quiet = TestEnv::empty();
+    let quiet = TestEnv::empty_in(&net);
     quiet
         .run(&["--rm", "-q", &repo, "echo", "quiet"])
         .assert_clean_success()
@@ -473,14 +480,15 @@ fn push_then_pull_by_tag_and_by_digest_and_run_pulls_what_it_lacks() {
 #[test]
 fn failed_pulls_say_why_like_docker_and_leave_the_store_as_it_was() {
     root_test!();
-    let registry = Registry::start();
+    let net = TestNet::new();
+    let registry = Registry::start(&net);
     let host = registry.host.as_str();
     let repo = format!("{host}/busybox");
-    let pusher = TestEnv::new();
+    let pusher = TestEnv::new_in(&net);
     tag(&pusher, &format!("{repo}:latest"));
     pusher.minidocker(&["push", &repo]).assert_code(0);
 
-    let env = TestEnv::new();
+    let env = TestEnv::new_in(&net);
     let before = store_listing(&env);
 
     // docker pull 127.0.0.1:5055/nope → exit 1, `Using default tag: latest` on stdout, then
@@ -499,7 +507,7 @@ fn failed_pulls_say_why_like_docker_and_leave_the_store_as_it_was() {
         ));
 
     // Error response from daemon: Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused
-    let dead = format!("127.0.0.1:{}", free_port());
+    let dead = format!("127.0.0.1:{}", free_port(&net));
     env.minidocker(&["pull", &format!("{dead}/busybox:latest")])
         .assert_code(1)
         .assert_stderr(&format!(
@@ -703,11 +711,12 @@ fn multi_platform_layered_images_and_a_layer_that_is_not_what_the_config_says() 
         &[base.clone(), broken.clone()],
         &[sha256(&base), sha256(&broken)],
     );
-    let server = TinyRegistry::start(routes);
+    let net = TestNet::new();
+    let server = TinyRegistry::start(&net, routes);
     let host = server.host.as_str();
 
     // An index → the linux/<arch> manifest → two uncompressed layers, stacked in order.
-    let env = TestEnv::empty();
+    let env = TestEnv::empty_in(&net);
     let pull = env.minidocker(&["pull", &format!("{host}/layered")]);
     pull.assert_code(0).assert_stderr("");
     insta::assert_snapshot!("pull_two_layers_from_an_index", redact(&pull, &[host]));
@@ -733,7 +742,7 @@ fn multi_platform_layered_images_and_a_layer_that_is_not_what_the_config_says() 
     // The second layer unpacks to another diff id than the config lists: Docker's
     // `layers from manifest don't match image configuration`, and the first layer, registered
     // by this pull, is removed again.
-    let fresh = TestEnv::empty();
+    let fresh = TestEnv::empty_in(&net);
     // (this first pull makes the empty store's directories, and fails before it has anything)
     fresh
         .minidocker(&["pull", &format!("{host}/nope")])
@@ -760,7 +769,8 @@ fn multi_platform_layered_images_and_a_layer_that_is_not_what_the_config_says() 
 #[test]
 fn usage_and_local_errors_of_pull_and_push() {
     root_test!();
-    let env = TestEnv::new();
+    let net = TestNet::new();
+    let env = TestEnv::new_in(&net);
     for (cmd, usage) in [
         ("pull", "minidocker pull [OPTIONS] NAME[:TAG|@DIGEST]"),
         ("push", "minidocker push [OPTIONS] NAME[:TAG]"),
@@ -788,7 +798,7 @@ fn usage_and_local_errors_of_pull_and_push() {
     // docker push 127.0.0.1:5055/nothere → exit 1
     //   stdout: Using default tag: latest / The push refers to repository [127.0.0.1:5055/nothere]
     //   stderr: An image does not exist locally with the tag: 127.0.0.1:5055/nothere
-    let dead = format!("127.0.0.1:{}", free_port());
+    let dead = format!("127.0.0.1:{}", free_port(&net));
     env.minidocker(&["push", &format!("{dead}/nothere")])
         .assert_code(1)
         .assert_stdout(&format!(
