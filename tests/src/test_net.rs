@@ -20,6 +20,12 @@ pub struct TestNet {
     ns: Arc<NetNs>,
 }
 
+impl Default for TestNet {
+    fn default() -> Self {
+        TestNet::new()
+    }
+}
+
 impl TestNet {
     /// A fresh network namespace with only `lo`, up.
     #[track_caller]
