@@ -75,6 +75,7 @@ impl Ipv4Net {
         1u64 << (32 - u32::from(self.prefix))
     }
 
+    // ANCHOR: overlaps
     /// Whether `ip` is inside the subnet.
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
         u32::from(ip) & self.mask() == u32::from(self.first())
@@ -84,6 +85,7 @@ impl Ipv4Net {
     pub fn overlaps(&self, other: &Ipv4Net) -> bool {
         self.contains(other.first()) || other.contains(self.first())
     }
+    // ANCHOR_END: overlaps
 
     /// Whether `other` lies entirely inside this subnet.
     pub fn contains_net(&self, other: &Ipv4Net) -> bool {
@@ -114,6 +116,7 @@ impl Ipv4Net {
         (self.prefix <= 30).then(|| Ipv4Addr::from(u32::from(self.last()) - 1))
     }
 
+    // ANCHOR: subnets
     /// The subnets of length `prefix` that this one splits into, in order.
     pub fn subnets(&self, prefix: u8) -> impl Iterator<Item = Ipv4Net> + use<> {
         let base = u32::from(self.first());
@@ -128,6 +131,7 @@ impl Ipv4Net {
             prefix,
         })
     }
+    // ANCHOR_END: subnets
 }
 
 impl fmt::Display for Ipv4Net {

@@ -55,6 +55,7 @@ impl NetworkAllocation {
         Ipv4Net::new(self.gateway, self.subnet.prefix()).unwrap_or(self.subnet)
     }
 
+    // ANCHOR: assignable
     /// Whether `ip` may be given to a container: in the range, not the subnet's network or
     /// broadcast address, not the gateway.
     fn assignable(&self, ip: Ipv4Addr) -> bool {
@@ -65,6 +66,7 @@ impl NetworkAllocation {
             && ip != self.subnet.last()
             && ip != self.gateway
     }
+    // ANCHOR_END: assignable
 
     // ANCHOR: next_free
     /// The next free address after the last one given, wrapping around.

@@ -228,6 +228,7 @@ impl Netlink {
         self.execute(RouteNetlinkMessage::DelLink(message(index)), 0, &req)
     }
 
+    // ANCHOR: change_link
     /// Changes an existing link: `RTM_NEWLINK` without `NLM_F_CREATE` on its index.
     fn change_link(&mut self, name: &str, change: impl FnOnce(&mut LinkMessage)) -> Result<(), NetworkError> {
         let index = self.link_index(name)?;
@@ -244,6 +245,7 @@ impl Netlink {
             m.header.change_mask = LinkFlags::Up;
         })
     }
+    // ANCHOR_END: change_link
 
     /// Sets a link administratively down (`ip link set NAME down`).
     pub fn set_down(&mut self, name: &str) -> Result<(), NetworkError> {
@@ -253,6 +255,7 @@ impl Netlink {
         })
     }
 
+    // ANCHOR: set_master
     /// Plugs a link into a bridge (`ip link set NAME master BRIDGE`).
     pub fn set_master(&mut self, name: &str, bridge: &str) -> Result<(), NetworkError> {
         let bridge_index = self.link_index(bridge)?;
@@ -260,6 +263,7 @@ impl Netlink {
             m.attributes.push(LinkAttribute::Controller(bridge_index))
         })
     }
+    // ANCHOR_END: set_master
 
     /// Renames a link (`ip link set NAME name NEW`); the link must be down.
     pub fn rename(&mut self, name: &str, new_name: &str) -> Result<(), NetworkError> {

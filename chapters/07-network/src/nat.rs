@@ -360,6 +360,7 @@ impl<'a> Iptables<'a> {
         Ok(self.run(&Self::rule_args("-C", rule), true)?.0)
     }
 
+    // ANCHOR: add_delete
     /// Adds the rule unless it is already there (`-C`, then `-A` or `-I`).
     pub fn add(&self, rule: &Rule) -> Result<(), NetworkError> {
         if self.exists(rule)? {
@@ -381,6 +382,7 @@ impl<'a> Iptables<'a> {
         tracing::debug!(table = rule.table.as_str(), rule = %rule, "iptables delete");
         self.run(&Self::rule_args("-D", rule), false).map(|_| ())
     }
+    // ANCHOR_END: add_delete
 
     /// Adds rules in order.
     pub fn add_all(&self, rules: &[Rule]) -> Result<(), NetworkError> {

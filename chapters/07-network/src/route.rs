@@ -103,6 +103,7 @@ impl Netlink {
     }
     // ANCHOR_END: routes
 
+    // ANCHOR: routed_subnets
     /// The subnets routed in this namespace, default route excluded: what Docker checks a
     /// candidate bridge subnet against (a subnet that overlaps one of these would shadow
     /// or be shadowed by a real network of the host).
@@ -114,4 +115,5 @@ impl Netlink {
             .map(|r| r.destination.network())
             .collect())
     }
+    // ANCHOR_END: routed_subnets
 }
