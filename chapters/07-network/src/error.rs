@@ -153,6 +153,19 @@ pub enum NetworkError {
         stderr: String,
     },
 
+    /// The embedded DNS server could not bind or start.
+    #[error("embedded DNS server {proto} {listen}: {op} failed: {source}")]
+    Dns {
+        /// `udp` or `tcp`.
+        proto: &'static str,
+        /// The address listened on, inside the container's namespace.
+        listen: std::net::SocketAddr,
+        /// `bind`, ...
+        op: &'static str,
+        /// The cause.
+        source: std::io::Error,
+    },
+
     /// A userland proxy could not bind or run.
     #[error("userland proxy {proto} {listen} -> {target}: {op} failed: {source}")]
     Proxy {

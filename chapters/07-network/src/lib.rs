@@ -31,14 +31,18 @@
 //!   MACs derived from IPs, and the persistent address allocator;
 //! - [`ports`]: `-p` specs parsed as Docker parses them;
 //! - [`nat`]: MASQUERADE, DNAT and isolation rules with iptables (why iptables: see there);
-//! - [`proxy`]: the userland proxy for ports published on `127.0.0.1`.
+//! - [`proxy`]: the userland proxy for ports published on `127.0.0.1`;
+//! - [`dns`]: the embedded DNS server at `127.0.0.11` that finds containers by name on
+//!   user-defined networks and forwards other names upstream.
 //!
 //! Examples (as root; everything is made inside network namespaces the example creates, so
 //! the host's own interfaces, routes and firewall are never touched):
-//! `cargo run -p ch07-network --example bridge_ping` and `--example publish_port`.
+//! `cargo run -p ch07-network --example bridge_ping`, `--example publish_port` and
+//! `--example embedded_dns`.
 
 pub mod address;
 pub mod cidr;
+pub mod dns;
 pub mod error;
 pub mod ipam;
 pub mod link;
@@ -52,6 +56,7 @@ pub mod proxy;
 pub mod route;
 
 pub use cidr::Ipv4Net;
+pub use dns::{EmbeddedDns, NameTable, Resolver};
 pub use error::NetworkError;
 pub use ipam::{Ipam, NetworkAllocation, NetworkRequest, write_atomic};
 pub use link::{Link, validate_link_name};
