@@ -117,6 +117,8 @@ fn ex1_a_pool_splits_into_subnets() {
 }
 
 proptest! {
+    // no regression files: on the skeleton every input fails
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn ex1_overlap_is_symmetric_and_means_nesting(a in any::<u32>(), pa in 0u8..=32, b in any::<u32>(), pb in 0u8..=32) {
         let x = Ipv4Net::new(Ipv4Addr::from(a), pa).expect("prefix <= 32");

@@ -127,6 +127,8 @@ fn ex2_new_networks_get_the_next_free_pool_subnet() {
 }
 
 proptest! {
+    // no regression files: on the skeleton every input fails
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn ex2_the_subnet_chosen_is_the_first_that_overlaps_nothing(taken in proptest::collection::vec((any::<u32>(), 8u8..=28), 0..20)) {
         let taken: Vec<Ipv4Net> = taken

@@ -88,6 +88,8 @@ fn ex4_bad_specs_get_dockers_messages() {
 }
 
 proptest! {
+    // no regression files: on the skeleton every input fails
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn ex4_host_and_container_ranges_pair_up(host in 1u16..60000, container in 1u16..60000, len in 0u16..5) {
         let spec = format!("{}-{}:{}-{}/udp", host, host + len, container, container + len);
