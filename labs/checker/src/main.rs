@@ -6,12 +6,17 @@
 //! * `labs/check --verify` — for lab authors and CI: every test must fail on the skeleton
 //!   and pass on the reference (the chapter's own files), so no test is vacuous.
 //!
+//! The tests are built on this machine and run in the lab VM (`vm/run`), as root on a cgroup
+//! v2 hierarchy; `--host` runs them here instead. The report is the same either way.
+//!
 //! A test belongs to the exercise its name starts with (`ex2_forwards_sigterm` is `ex2`);
 //! titles and hints come from the lab's `hints.toml`.
 
 mod hints;
 mod libtest;
+mod place;
 mod run;
+mod vm;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,20 +27,23 @@ use anyhow::{Result, bail};
 use clap::{ArgGroup, Parser};
 
 use crate::hints::{Exercise, is_exercise_id};
-use crate::run::{Lab, LabRun, Outcome, Variant, discover_labs, run_lab};
+use crate::place::{Place, run_labs};
+use crate::run::{Lab, LabRun, Outcome, Variant, discover_labs};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "labs/check",
     bin_name = "labs/check",
     about = "Check your work on a lab: runs its tests and reports each exercise",
-    group(ArgGroup::new("what").required(true).args(["lab", "all", "verify"])),
-    after_help = "Examples:\n  labs/check 01         lab 01: one line per exercise, then a hint\n  \
-                  labs/check --all      every lab in a table\n  \
-                  labs/check --verify   every test fails on the skeleton and passes on the reference\n\n\
-                  The tests run on this machine, as the user you are; the privileged ones are skipped \
-                  unless you are root. Running the labs inside the lab VM arrives with vm/ (then the \
-                  default, with --host to stay on this machine)."
+    group(ArgGroup::new("what").required(true).args(["lab", "all", "verify", "vm_guest"])),
+    after_help = "Examples:\n  labs/check 01          lab 01: one line per exercise, then a hint\n  \
+                  labs/check 01 --host   the same, the tests run on this machine\n  \
+                  labs/check --all       every lab in a table\n  \
+                  labs/check --verify    every test fails on the skeleton and passes on the reference\n\n\
+                  The tests are built on this machine, then run in the lab VM (vm/run, lean image: \
+                  a few seconds to boot), as root, on a cgroup v2 hierarchy; one boot per labs/check. \
+                  The VM's image must be built once: sudo vm/build lean. With --host the tests run \
+                  here, as the user you are: the privileged ones are skipped unless you are root."
 )]
 struct Cli {
     /// The lab to check: `01`, `1` or `01-process`.
@@ -49,8 +57,7 @@ struct Cli {
     #[arg(long)]
     verify: bool,
 
-    /// Run the tests on this machine. This is the only mode for now; the lab VM (vm/) will
-    /// become the default and --host will keep tests on the host.
+    /// Run the tests on this machine instead of the lab VM (as root for the privileged ones).
     #[arg(long)]
     host: bool,
 
@@ -61,11 +68,19 @@ struct Cli {
     /// Kill a test that prints nothing for this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     timeout: u64,
+
+    /// Inside the lab VM: run the tests a JSON plan names (how labs/check runs itself there).
+    #[arg(long = vm::GUEST_OPTION, value_name = "PLAN", hide = true)]
+    vm_guest: Option<String>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
+    let result = match &cli.vm_guest {
+        Some(plan) => vm::guest(plan).map(|()| true),
+        None => run(&cli),
+    };
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(err) => {
@@ -93,7 +108,12 @@ fn run(cli: &Cli) -> Result<bool> {
         bail!("no labs found in {}", labs_dir.display());
     }
     let idle = Duration::from_secs(cli.timeout.max(1));
-    let ctx = Context { workspace, idle };
+    let place = if cli.host { Place::Host } else { Place::Vm };
+    let ctx = Context {
+        workspace,
+        idle,
+        place,
+    };
     if cli.verify {
         return verify(&ctx, &labs);
     }
@@ -119,6 +139,14 @@ fn run(cli: &Cli) -> Result<bool> {
 struct Context {
     workspace: PathBuf,
     idle: Duration,
+    place: Place,
+}
+
+impl Context {
+    /// Builds and runs the tests of each `(lab, variant)`, wherever this run puts them.
+    fn run(&self, jobs: &[(&Lab, Variant)]) -> Result<Vec<LabRun>> {
+        run_labs(&self.workspace, jobs, self.place, self.idle)
+    }
 }
 
 /// `01`, `1`, `01-process` and `process` all name lab `01-process`.
@@ -218,13 +246,10 @@ fn print_indented(text: &str, indent: &str, max_lines: usize) {
 
 /// `labs/check NN`.
 fn check_one(ctx: &Context, lab: &Lab, variant: Variant) -> Result<bool> {
-    let which = if variant == Variant::Reference {
-        " against the chapter's reference files"
-    } else {
-        ""
+    let Some(run) = ctx.run(&[(lab, variant)])?.pop() else {
+        bail!("no result for labs/{}", lab.dir_name);
     };
-    eprintln!("building and running the tests of labs/{}{which}…", lab.dir_name);
-    let outcomes = match run_lab(&ctx.workspace, lab, variant, ctx.idle)? {
+    let outcomes = match run {
         LabRun::Ran(outcomes) => outcomes,
         LabRun::DidNotCompile(errors) => {
             println!("lab {}: {} (labs/{})\n", lab.id, lab.hints.title, lab.dir_name);
@@ -270,8 +295,8 @@ fn check_one(ctx: &Context, lab: &Lab, variant: Variant) -> Result<bool> {
     let skipped_total = outcomes.values().filter(|o| **o == Outcome::Skipped).count();
     if skipped_total > 0 {
         println!(
-            "{} skipped because they need root: run labs/check as root (or, once it \
-             exists, in the lab VM) to check everything.",
+            "{} skipped because they need root: run labs/check without --host (in the lab \
+             VM), or as root, to check everything.",
             plural(skipped_total, "test")
         );
     }
@@ -296,11 +321,12 @@ fn check_one(ctx: &Context, lab: &Lab, variant: Variant) -> Result<bool> {
 
 /// `labs/check --all`.
 fn check_all(ctx: &Context, labs: &[Lab]) -> Result<bool> {
+    let jobs: Vec<(&Lab, Variant)> = labs.iter().map(|lab| (lab, Variant::Skeleton)).collect();
+    let runs = ctx.run(&jobs)?;
     let mut rows = Vec::new();
-    for lab in labs {
-        eprintln!("checking labs/{}…", lab.dir_name);
+    for (lab, run) in labs.iter().zip(runs) {
         let total = lab.hints.exercises.len();
-        let row = match run_lab(&ctx.workspace, lab, Variant::Skeleton, ctx.idle)? {
+        let row = match run {
             LabRun::DidNotCompile(_) => (format!("-/{total}"), "does not compile", false),
             LabRun::Ran(outcomes) => {
                 let (results, _) = group(lab, &outcomes);
@@ -335,13 +361,17 @@ struct Verdict {
 
 /// `labs/check --verify`.
 fn verify(ctx: &Context, labs: &[Lab]) -> Result<bool> {
+    let jobs: Vec<(&Lab, Variant)> = labs
+        .iter()
+        .flat_map(|lab| [(lab, Variant::Skeleton), (lab, Variant::Reference)])
+        .collect();
+    let runs = ctx.run(&jobs)?;
     let mut verdicts = Vec::new();
-    for lab in labs {
-        eprintln!("verifying labs/{}: skeleton…", lab.dir_name);
-        let skeleton = run_lab(&ctx.workspace, lab, Variant::Skeleton, ctx.idle)?;
-        eprintln!("verifying labs/{}: reference…", lab.dir_name);
-        let reference = run_lab(&ctx.workspace, lab, Variant::Reference, ctx.idle)?;
-        verdicts.push((lab, verify_lab(lab, &skeleton, &reference)));
+    for (lab, pair) in labs.iter().zip(runs.chunks(2)) {
+        let [skeleton, reference] = pair else {
+            bail!("no result for labs/{}", lab.dir_name);
+        };
+        verdicts.push((lab, verify_lab(lab, skeleton, reference)));
     }
 
     let width = labs.iter().map(|l| l.dir_name.len()).max().unwrap_or(3).max(3);
@@ -417,7 +447,7 @@ fn verify_lab(lab: &Lab, skeleton: &LabRun, reference: &LabRun) -> Verdict {
             }
             Outcome::Ignored => v.violations.push(format!("{name} is #[ignore]d")),
             Outcome::Skipped => v.violations.push(format!(
-                "{name} was skipped (needs root): run labs/check --verify as root"
+                "{name} was skipped (needs root): run labs/check --verify in the lab VM, or as root"
             )),
         }
         match skeleton.get(name) {
@@ -426,7 +456,7 @@ fn verify_lab(lab: &Lab, skeleton: &LabRun, reference: &LabRun) -> Verdict {
                 "{name} passes on the skeleton: it does not test what the learner writes"
             )),
             Some(Outcome::Skipped) => v.violations.push(format!(
-                "{name} was skipped on the skeleton (needs root): run labs/check --verify as root"
+                "{name} was skipped on the skeleton (needs root): run labs/check --verify in the lab VM, or as root"
             )),
             Some(Outcome::Ignored) => {} // reported with the reference run
             None => v

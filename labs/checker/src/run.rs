@@ -3,12 +3,13 @@
 //! This is `cargo test -p labNN-… --no-fail-fast -- --test-threads=1`, split in two so that
 //! every test gets an outcome even when something goes badly wrong:
 //!
-//! 1. `cargo test --no-run --message-format=json-render-diagnostics` builds the tests and
-//!    names the test binaries (a compile error stops here, with the compiler's message);
-//! 2. each binary is asked for its tests (`--list`), then run with `--test-threads=1` (the
-//!    tests fork, and a forking test must be alone). A test that prints nothing for the idle
-//!    timeout is killed with its binary; tests a crashed or killed binary never reported
-//!    count as failed, with the reason.
+//! 1. on this machine, `cargo test --no-run --message-format=json-render-diagnostics` builds
+//!    the tests and names the test binaries (a compile error stops here, with the compiler's
+//!    message), and each binary is asked for its tests (`--list`): a [`Batch`];
+//! 2. [`run_batch`], here or in the lab VM (`crate::vm`), runs each binary with
+//!    `--test-threads=1` (the tests fork, and a forking test must be alone). A test that prints
+//!    nothing for the idle timeout is killed with its binary; tests a crashed or killed binary
+//!    never reported count as failed, with the reason.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -19,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 
 use crate::hints::{Hints, parse_hints};
 use crate::libtest::{Collector, Reported, parse_list_line, running_test};
@@ -101,7 +103,8 @@ pub enum Variant {
 }
 
 /// How one test ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Passed,
     /// Failed, with what it printed or why it did not finish.
@@ -121,16 +124,71 @@ pub enum LabRun {
     DidNotCompile(String),
 }
 
-/// Builds and runs `lab`'s tests. `idle` is how long a test may stay silent.
-pub fn run_lab(workspace: &Path, lab: &Lab, variant: Variant, idle: Duration) -> Result<LabRun> {
-    let binaries = match build_tests(workspace, lab, variant)? {
-        Ok(binaries) => binaries,
-        Err(compiler_output) => return Ok(LabRun::DidNotCompile(compiler_output)),
+/// One lab's tests, built for one variant: everything the run needs, wherever it happens
+/// (here, or in the lab VM, which sees the workspace at the same path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    /// What the progress line calls it: `labs/01-process`, `labs/01-process (reference)`.
+    pub label: String,
+    /// The lab's directory: each binary runs there, with `CARGO_MANIFEST_DIR` set to it.
+    pub dir: PathBuf,
+    /// The test binaries, as `cargo test --no-run` named them.
+    pub binaries: Vec<TestBinary>,
+}
+
+/// A test binary and the tests it holds (its `--list`, asked on this machine when it is
+/// built: under emulation in the VM every start of a binary costs a fraction of a second).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestBinary {
+    pub path: PathBuf,
+    pub tests: Vec<String>,
+}
+
+/// Builds `lab`'s tests: the batch to run, or the compiler's output if the build failed.
+pub fn build_batch(workspace: &Path, lab: &Lab, variant: Variant) -> Result<Result<Batch, String>> {
+    let label = match variant {
+        Variant::Skeleton => format!("labs/{}", lab.dir_name),
+        Variant::Reference => format!("labs/{} (reference)", lab.dir_name),
     };
+    eprintln!("building the tests of {label}…");
+    let paths = match build_tests(workspace, lab, variant)? {
+        Ok(paths) => paths,
+        Err(compiler_output) => return Ok(Err(compiler_output)),
+    };
+    let mut binaries = Vec::new();
+    for path in paths {
+        let tests = list_tests(&path, &lab.dir)?;
+        binaries.push(TestBinary { path, tests });
+    }
+    Ok(Ok(Batch {
+        label,
+        dir: lab.dir.clone(),
+        binaries,
+    }))
+}
+
+/// The names of the tests in `binary` (`--list`).
+fn list_tests(binary: &Path, dir: &Path) -> Result<Vec<String>> {
+    let listed = Command::new(binary)
+        .arg("--list")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("listing the tests of {}", binary.display()))?;
+    Ok(String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(parse_list_line)
+        .collect())
+}
+
+/// Runs the tests of `batch`, one binary after the other; `idle` is how long a test may
+/// stay silent. Tests that skipped themselves for want of root count as skipped.
+pub fn run_batch(batch: &Batch, idle: Duration) -> Result<BTreeMap<String, Outcome>> {
+    eprintln!("running the tests of {}…", batch.label);
     let skip_log = tempfile::NamedTempFile::new().context("creating the skip log")?;
     let mut outcomes = BTreeMap::new();
-    for binary in &binaries {
-        outcomes.extend(run_binary(binary, lab, skip_log.path(), idle)?);
+    for binary in &batch.binaries {
+        outcomes.extend(run_binary(binary, &batch.dir, skip_log.path(), idle)?);
     }
     let skipped = std::fs::read_to_string(skip_log.path()).unwrap_or_default();
     for name in skipped.lines() {
@@ -138,7 +196,7 @@ pub fn run_lab(workspace: &Path, lab: &Lab, variant: Variant, idle: Duration) ->
             *outcome = Outcome::Skipped;
         }
     }
-    Ok(LabRun::Ran(outcomes))
+    Ok(outcomes)
 }
 
 fn cargo() -> std::ffi::OsString {
@@ -184,28 +242,17 @@ enum Event {
     End,
 }
 
-/// Lists and runs the tests of one test binary.
+/// Runs the tests of one test binary.
 fn run_binary(
-    binary: &Path,
-    lab: &Lab,
+    binary: &TestBinary,
+    dir: &Path,
     skip_log: &Path,
     idle: Duration,
 ) -> Result<BTreeMap<String, Outcome>> {
-    let listed = Command::new(binary)
-        .arg("--list")
-        .current_dir(&lab.dir)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("listing the tests of {}", binary.display()))?;
-    let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-        .lines()
-        .filter_map(parse_list_line)
-        .collect();
-
-    let mut child = Command::new(binary)
+    let mut child = Command::new(&binary.path)
         .args(["--test-threads=1", "--color", "never"])
-        .current_dir(&lab.dir)
-        .env("CARGO_MANIFEST_DIR", &lab.dir)
+        .current_dir(dir)
+        .env("CARGO_MANIFEST_DIR", dir)
         .env("LAB_CHECK_SKIPPED", skip_log)
         // The panic message is what helps; `cargo test` shows backtraces to whoever wants them.
         .env("RUST_BACKTRACE", "0")
@@ -213,7 +260,7 @@ fn run_binary(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .with_context(|| format!("running {}", binary.display()))?;
+        .with_context(|| format!("running {}", binary.path.display()))?;
 
     // stdout: complete lines go through the channel; the unfinished last line stays in
     // `partial`, where a hung test's `test NAME ... ` waits for its result.
@@ -299,7 +346,7 @@ fn run_binary(
 
     let reported: BTreeMap<String, Reported> = collector.results.iter().cloned().collect();
     let mut outcomes = BTreeMap::new();
-    for name in names.iter().chain(reported.keys()) {
+    for name in binary.tests.iter().chain(reported.keys()) {
         let outcome = match reported.get(name) {
             Some(Reported::Ok) => Outcome::Passed,
             Some(Reported::Ignored) => Outcome::Ignored,
