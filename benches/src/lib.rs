@@ -19,7 +19,7 @@ use ch03_rootfs::capabilities::DEFAULT_CAPABILITIES;
 use ch03_rootfs::etc_files::HostsFile;
 use ch03_rootfs::process::DEFAULT_PATH;
 use ch03_rootfs::{Mount, ProcessSpec, RootfsSpec, UserSpec, resolve_user};
-use minidocker::runtime::{LaunchSpec, Launched, launch};
+use minidocker::runtime::{LaunchSpec, Launched, NetworkNamespace, launch};
 
 /// How long `f` takes.
 pub fn timed(f: impl FnOnce()) -> std::time::Duration {
@@ -125,6 +125,7 @@ impl BusyboxContainer {
                 capabilities: DEFAULT_CAPABILITIES.to_vec(),
             },
             hostname: "bench".to_owned(),
+            network: NetworkNamespace::New,
             keep_stdin: false,
         })
     }

@@ -2,11 +2,15 @@
 //! `<data-root>/containers/<id>/config.v2.json`, and its [`HostConfig`] (resource limits) in
 //! `hostconfig.json` beside it: Docker's own file names and split.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use ch06_cgroups::Resources;
+
+use crate::engine::network::NetworkSettings;
+use crate::engine::network::settings::NetworkHostConfig;
 
 use crate::atomic::write_json_atomic;
 
@@ -66,6 +70,9 @@ pub struct Config {
     pub entrypoint: Option<Vec<String>>,
     pub image: String,
     pub working_dir: String,
+    /// `80/tcp` → `{}`: the image's EXPOSE, `--expose` and `-p` ports; absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// Where the container is in its life (`State` in `docker inspect`).
@@ -109,6 +116,9 @@ pub struct HostConfig {
     pub oom_kill_disable: Option<bool>,
     /// `null`: no limit.
     pub pids_limit: Option<i64>,
+    /// `--network`, `-p`, `--dns`, `--add-host` (chapter 7).
+    #[serde(flatten)]
+    pub network: NetworkHostConfig,
 }
 
 impl HostConfig {
@@ -146,12 +156,13 @@ impl HostConfig {
             memory_swap: resources.memory_swap,
             oom_kill_disable: resources.oom_kill_disable,
             pids_limit: resources.pids_limit,
+            network: NetworkHostConfig::default(),
         }
     }
 }
 
 /// The whole saved record of one container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Container {
     #[serde(rename = "ID")]
@@ -165,6 +176,9 @@ pub struct Container {
     pub image: String,
     /// With Docker's leading slash: `/vigilant_sanderson`.
     pub name: String,
+    /// Its networks and published ports (chapter 7).
+    #[serde(default)]
+    pub network_settings: NetworkSettings,
 }
 
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -354,7 +368,7 @@ mod tests {
         let json = serde_json::to_string(&hc).unwrap();
         assert_eq!(
             json,
-            r#"{"CpuShares":0,"Memory":52428800,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"CpuPeriod":0,"CpuQuota":0,"CpusetCpus":"","CpusetMems":"","MemoryReservation":0,"MemorySwap":104857600,"OomKillDisable":false,"PidsLimit":null}"#
+            r#"{"CpuShares":0,"Memory":52428800,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"CpuPeriod":0,"CpuQuota":0,"CpusetCpus":"","CpusetMems":"","MemoryReservation":0,"MemorySwap":104857600,"OomKillDisable":false,"PidsLimit":null,"NetworkMode":"","PortBindings":{},"PublishAllPorts":false,"Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null}"#
         );
         assert_eq!(hc.resources().memory_swap, 100 << 20);
         // A record without some fields (an older minidocker) reads with the defaults.
@@ -391,6 +405,7 @@ mod tests {
             state: State::default(),
             image: "sha256:x".into(),
             name: "/web".into(),
+            network_settings: NetworkSettings::default(),
         };
         store.create(&c).unwrap();
         let err = store.check_name_free("web").unwrap_err().to_string();

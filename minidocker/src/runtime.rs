@@ -22,14 +22,16 @@
 //! and the child exits.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
 
 use ch01_process::{reset_in_child, spawn_cloned};
-use ch02_namespaces::{Namespace, clone_flags, set_hostname, set_loopback_up, unshare};
+use ch02_namespaces::{Namespace, clone_flags, join_path, set_hostname, set_loopback_up, unshare};
 use ch03_rootfs::{ExecFailure, LinuxSyscall, ProcessSpec, RootfsSpec, exec_process, prepare_rootfs};
 use nix::unistd::Pid;
 
 /// The namespaces a Step 1 container gets: all but the user namespace (it runs as real root,
-/// like Docker without userns-remap). Its network namespace has only `lo` (up) until chapter 7.
+/// like Docker without userns-remap). Its network namespace is new (only `lo`, up, until the
+/// engine plugs a veth pair in: chapter 7) unless `--network` says otherwise ([`NetworkNamespace`]).
 /// All are made by clone(2) except the cgroup namespace: the init unshares that one once it
 /// is in its own cgroup, so that cgroup is the root of its view (`/proc/self/cgroup` says `/`).
 pub const CONTAINER_NAMESPACES: [Namespace; 6] = [
@@ -41,12 +43,26 @@ pub const CONTAINER_NAMESPACES: [Namespace; 6] = [
     Namespace::Cgroup,
 ];
 
+/// Which network namespace a container's init gets (`--network`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NetworkNamespace {
+    /// A new one (bridge networks and `none`): clone(2) with `CLONE_NEWNET`.
+    #[default]
+    New,
+    /// The engine's own (`--network host`).
+    Host,
+    /// Another container's (`--network container:<name|id>`): the init setns(2)s into the
+    /// namespace file (`/proc/<pid>/ns/net`) first thing.
+    Join(PathBuf),
+}
+
 /// Everything needed to start a container's init.
 #[derive(Debug, Clone)]
 pub struct LaunchSpec {
     pub rootfs: RootfsSpec,
     pub process: ProcessSpec,
     pub hostname: String,
+    pub network: NetworkNamespace,
     /// Keep the caller's stdin (`-i`); otherwise the container reads `/dev/null`, as in Docker.
     pub keep_stdin: bool,
 }
@@ -91,6 +107,15 @@ struct ChildFds {
 fn container_init(spec: &LaunchSpec, fds: ChildFds) -> isize {
     if !wait_for_go(fds) {
         // The parent gave up on us (and reports why itself).
+        return 125;
+    }
+    if let NetworkNamespace::Join(path) = &spec.network
+        && let Err(e) = join_path(path, Namespace::Net)
+    {
+        let report = format!("125\nerror during container init: joining the network namespace: {e}");
+        // SAFETY: as below, fds.error is the write end inherited from the parent.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fds.error) };
+        let _ = nix::unistd::write(fd, report.as_bytes());
         return 125;
     }
     let failure = match setup_and_exec(spec) {
@@ -141,7 +166,9 @@ fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFai
         }
         other => init_error(&other),
     })?;
-    set_loopback_up().map_err(|e| init_error(&e))?;
+    if spec.network == NetworkNamespace::New {
+        set_loopback_up().map_err(|e| init_error(&e))?;
+    }
     prepare_rootfs(&LinuxSyscall, &spec.rootfs).map_err(|e| init_error(&e))?;
     if !spec.keep_stdin {
         // the container's own /dev/null, so /proc/self/fd/0 reads "/dev/null" inside
@@ -179,6 +206,7 @@ pub fn launch_placed<E: std::fmt::Display>(
     let namespaces: Vec<Namespace> = CONTAINER_NAMESPACES
         .into_iter()
         .filter(|ns| *ns != Namespace::Cgroup)
+        .filter(|ns| *ns != Namespace::Net || spec.network == NetworkNamespace::New)
         .collect();
     let pid = spawn_cloned(clone_flags(&namespaces), || container_init(spec, fds))?;
     drop(write_end); // now only the child holds it: EOF means execve(2) succeeded

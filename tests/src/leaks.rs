@@ -9,7 +9,9 @@
 //! - the harness's data roots, `<tmp>/minidocker-e2e-*`;
 //! - cgroups left under a `minidocker` cgroup (the parent minidocker puts containers' cgroups
 //!   in) in any mounted cgroup hierarchy: `…/minidocker/<anything>`. The `minidocker`
-//!   directories themselves are shared parents and are not reported.
+//!   directories themselves are shared parents and are not reported;
+//! - in the host's network namespace: the default bridge `minidocker0`, veths plugged into it,
+//!   and the `MINIDOCKER` iptables chains (tests make theirs inside namespaces of their own).
 //!
 //! The Docker oracle's own state (`/tmp/minidocker-oracle`, a real dockerd used for reference
 //! runs) is not minidocker's and is not reported.
@@ -33,9 +35,15 @@ pub const CONTAINER_FSTYPES: [&str; 6] = ["proc", "sysfs", "tmpfs", "devpts", "m
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Leak {
     Mount(MountEntry),
-    Process { process: ProcessRoot, why: &'static str },
+    Process {
+        process: ProcessRoot,
+        why: &'static str,
+    },
     DataRoot(PathBuf),
     Cgroup(PathBuf),
+    /// A link or firewall chain of minidocker's in the host's network namespace (tests make
+    /// theirs in namespaces of their own).
+    Network(String),
 }
 
 impl std::fmt::Display for Leak {
@@ -45,6 +53,7 @@ impl std::fmt::Display for Leak {
             Leak::Process { process, why } => write!(f, "process: {process}: {why}"),
             Leak::DataRoot(p) => write!(f, "data root: {}", p.display()),
             Leak::Cgroup(p) => write!(f, "cgroup: {}", p.display()),
+            Leak::Network(what) => write!(f, "network: {what}"),
         }
     }
 }
@@ -118,6 +127,7 @@ pub fn scan() -> Vec<Leak> {
         .map(|m| m.mount_point)
         .collect();
     leaks.extend(leftover_cgroups(&hierarchies).into_iter().map(Leak::Cgroup));
+    leaks.extend(host_network_leftovers().into_iter().map(Leak::Network));
     leaks
 }
 
@@ -210,6 +220,33 @@ fn container_rootfs_ids(roots: &[PathBuf]) -> HashSet<DirId> {
         .filter_map(|c| std::fs::metadata(c.path().join("merged")).ok())
         .map(|m| (m.dev(), m.ino()))
         .collect()
+}
+
+/// The default bridge `minidocker0`, veths plugged into it, and minidocker's iptables chains,
+/// in this process's (the host's) network namespace.
+pub fn host_network_leftovers() -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(links) = ch07_network::Netlink::open().and_then(|mut nl| nl.links()) {
+        let bridge = links.iter().find(|l| l.name == "minidocker0").map(|l| l.index);
+        for link in &links {
+            if link.name == "minidocker0" || (bridge.is_some() && link.master == bridge) {
+                found.push(format!("link {}", link.name));
+            }
+        }
+    }
+    for table in ["nat", "filter"] {
+        let listed = std::process::Command::new("iptables")
+            .args(["-w", "-t", table, "-S", ch07_network::nat::CHAIN])
+            .stderr(std::process::Stdio::null())
+            .output();
+        if listed.is_ok_and(|o| o.status.success()) {
+            found.push(format!(
+                "iptables chain {} in table {table}",
+                ch07_network::nat::CHAIN
+            ));
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -373,7 +373,18 @@ fn pause_and_unpause_refuse_containers_that_do_not_run() {
 fn stats_shows_dockers_columns_from_the_cgroup() {
     root_test!();
     let env = TestEnv::new();
-    let _web = env.spawn_run(&["--name", "web", "-m", "64m", "busybox", "sleep", "300"]);
+    // --network none: only lo, whose traffic Docker does not count
+    let _web = env.spawn_run(&[
+        "--name",
+        "web",
+        "--network",
+        "none",
+        "-m",
+        "64m",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
     env.wait_for_running("web", Duration::from_secs(10));
     let (id, _) = env.find_container("web").expect("web exists");
 

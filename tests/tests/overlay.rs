@@ -152,6 +152,8 @@ fn the_container_layer_is_mounted_while_it_runs_and_removed_with_rm() {
 fn run_rm_leaves_only_the_image_behind() {
     root_test!();
     let env = TestEnv::new();
+    // the predefined networks' records, made once (as dockerd makes them when it starts)
+    env.minidocker(&["network", "ls", "-q"]).assert_code(0);
     let before = listing(env.data_root());
     env.run(&["--rm", "busybox", "sh", "-c", "echo x > /tmp/x"])
         .assert_code(0);

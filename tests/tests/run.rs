@@ -209,13 +209,16 @@ fn etc_files_are_dockers() {
         "/etc/hostname",
     ])
     .assert_clean_success()
-    .assert_stdout(&format!("{hosts}etchost\n"));
+    // Docker's last line: the container's address on the default bridge, its hostname
+    .assert_stdout(&format!("{hosts}172.17.0.2\tetchost\netchost\n"));
 }
 
 #[test]
-fn only_loopback_in_the_network_namespace() {
+fn only_loopback_with_network_none_and_eth0_on_the_default_bridge() {
     root_test!();
     let env = TestEnv::new();
-    let out = env.run(&["--rm", "busybox", "ls", "/sys/class/net"]);
+    let out = env.run(&["--rm", "--network", "none", "busybox", "ls", "/sys/class/net"]);
     out.assert_clean_success().assert_stdout("lo\n");
+    let out = env.run(&["--rm", "busybox", "ls", "/sys/class/net"]);
+    out.assert_clean_success().assert_stdout("eth0\nlo\n");
 }

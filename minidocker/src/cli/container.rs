@@ -123,13 +123,37 @@ pub(super) fn ps_row(s: &ContainerSummary, trunc: bool) -> Value {
         "RunningFor": format!("{} ago", human_duration(seconds_since(&c.created))),
         "Status": status(s),
         "State": c.state.status,
-        "Ports": "",
+        "Ports": displayable_ports(&c.network_settings.ports),
         "Names": c.name.trim_start_matches('/'),
         "Labels": "",
         "LocalVolumes": "0",
         "Mounts": "",
-        "Networks": "none",
+        "Networks": c.network_settings.networks.keys().cloned().collect::<Vec<_>>().join(","),
     })
+}
+
+/// The PORTS column: `0.0.0.0:8080->80/tcp` per binding, `80/tcp` for a port only exposed,
+/// by port number (the docker CLI also folds consecutive ports into ranges; not done here).
+fn displayable_ports(
+    ports: &std::collections::BTreeMap<String, Option<Vec<crate::engine::network::PortBinding>>>,
+) -> String {
+    let mut keys: Vec<&String> = ports.keys().collect();
+    keys.sort_by_key(|k| {
+        let (port, proto) = k.split_once('/').unwrap_or((k, ""));
+        (port.parse::<u32>().unwrap_or(0), proto.to_owned())
+    });
+    let mut shown = Vec::new();
+    for key in keys {
+        match &ports[key] {
+            Some(bindings) if !bindings.is_empty() => shown.extend(
+                bindings
+                    .iter()
+                    .map(|b| format!("{}:{}->{key}", b.host_ip, b.host_port)),
+            ),
+            _ => shown.push(key.clone()),
+        }
+    }
+    shown.join(", ")
 }
 
 fn render_ps(rows: &[Value], args: &PsArgs) -> Result<String, TemplateError> {

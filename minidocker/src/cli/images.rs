@@ -106,7 +106,7 @@ fn open(data_root: &Path) -> Result<Engine, ExitCode> {
 }
 
 /// `--filter` values, or Docker's flag error (exit 125) for one without `=`.
-fn parse_filters(cmd: &str, flag: &str, values: &[String]) -> Result<Filters, ExitCode> {
+pub(super) fn parse_filters(cmd: &str, flag: &str, values: &[String]) -> Result<Filters, ExitCode> {
     Filters::parse(values).map_err(|e| {
         let bad = values
             .iter()
@@ -118,7 +118,7 @@ fn parse_filters(cmd: &str, flag: &str, values: &[String]) -> Result<Filters, Ex
 }
 
 /// Print rendered output, or the template error (exit 1).
-fn print_rendered(rendered: Result<String, crate::format::TemplateError>) -> ExitCode {
+pub(super) fn print_rendered(rendered: Result<String, crate::format::TemplateError>) -> ExitCode {
     match rendered {
         Ok(text) => {
             print!("{text}");

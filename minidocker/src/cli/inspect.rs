@@ -1,7 +1,7 @@
 //! `image inspect` and `inspect`: the JSON array Docker prints, or a template per object.
 //!
-//! `inspect` looks names up among images only for now; containers, networks and volumes join
-//! it when they can be inspected.
+//! `inspect` looks names up among images, then networks; containers and volumes join it when
+//! they can be inspected.
 
 use std::path::Path;
 
@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{ExitCode, args_error, daemon_error};
-use crate::engine::{Engine, ImageInspect};
+use crate::engine::Engine;
 use crate::format::Template;
 
 #[derive(Debug, Args)]
@@ -50,6 +50,14 @@ const OBJECT_TYPES: [&str; 10] = [
     "volume",
 ];
 
+/// One object `inspect` found, printed with its own type's field order.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Inspected {
+    Image(Box<crate::engine::ImageInspect>),
+    Network(Box<crate::engine::network::NetworkRecord>),
+}
+
 /// Docker's JSON for inspect: 4-space indentation, `[]` when nothing was found.
 fn indented_json<T: Serialize>(value: &T) -> String {
     let mut out = Vec::new();
@@ -63,9 +71,10 @@ fn indented_json<T: Serialize>(value: &T) -> String {
 
 /// Print the objects found (as JSON or through `format`), then the errors; exit 1 if any.
 /// A template that does not parse is exit 64, before anything is looked up.
-fn print_inspected<F>(names: &[String], format: Option<&str>, mut lookup: F) -> ExitCode
+pub(super) fn print_inspected<T, F>(names: &[String], format: Option<&str>, mut lookup: F) -> ExitCode
 where
-    F: FnMut(&str) -> Result<ImageInspect, String>,
+    T: Serialize,
+    F: FnMut(&str) -> Result<T, String>,
 {
     let template = match format {
         None | Some("") | Some("json") => None,
@@ -137,7 +146,7 @@ pub(super) fn inspect(data_root: &Path, args: InspectArgs, cmd: &str) -> ExitCod
         return args_error(cmd, "requires at least 1 argument");
     }
     match args.kind.as_deref() {
-        None | Some("") | Some("image") => {}
+        None | Some("") | Some("image") | Some("network") => {}
         Some(t) if OBJECT_TYPES.contains(&t) => {
             eprintln!("minidocker inspect --type {t}: not supported yet, only images can be inspected");
             return 1;
@@ -152,14 +161,29 @@ pub(super) fn inspect(data_root: &Path, args: InspectArgs, cmd: &str) -> ExitCod
         Ok(e) => e,
         Err(e) => return daemon_error(&format!("{e:#}")),
     };
-    let typed = args.kind.as_deref() == Some("image");
+    let kind = args.kind.clone().unwrap_or_default();
     print_inspected(&args.names, args.format.as_deref(), |name| {
-        engine.inspect_image(name).map_err(|e| {
-            if typed {
-                format!("Error response from daemon: no such image: {name}: {e}")
-            } else {
-                format!("Error: No such object: {name}")
-            }
+        let image_result = engine.inspect_image(name);
+        let image_error = image_result
+            .as_ref()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let image = || image_result.ok().map(|i| Inspected::Image(Box::new(i)));
+        let network = || {
+            let _ = engine.ensure_predefined_networks();
+            let record = engine.networks.find(name).ok()?;
+            Some(Inspected::Network(Box::new(engine.inspect_network(&record))))
+        };
+        let found = match kind.as_str() {
+            "image" => image(),
+            "network" => network(),
+            _ => image().or_else(network),
+        };
+        found.ok_or_else(|| match kind.as_str() {
+            "image" => format!("Error response from daemon: no such image: {name}: {image_error}"),
+            "network" => format!("Error: No such network: {name}"),
+            _ => format!("Error: No such object: {name}"),
         })
     })
 }
@@ -175,6 +199,6 @@ mod tests {
             indented_json(&v),
             "[\n    {\n        \"Data\": {\n            \"A\": \"b\"\n        },\n        \"Id\": \"x\",\n        \"RepoTags\": []\n    }\n]"
         );
-        assert_eq!(indented_json(&Vec::<ImageInspect>::new()), "[]");
+        assert_eq!(indented_json(&Vec::<serde_json::Value>::new()), "[]");
     }
 }

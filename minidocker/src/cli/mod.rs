@@ -15,7 +15,9 @@ mod distribution;
 mod image;
 mod images;
 mod inspect;
+mod network;
 mod pause;
+mod port;
 mod resources;
 mod run;
 mod stats;
@@ -29,7 +31,12 @@ pub use distribution::{PullArgs, PushArgs};
 pub use image::ImportArgs;
 pub use images::{HistoryArgs, ImagesArgs, PruneArgs, RmiArgs, TagArgs};
 pub use inspect::{ImageInspectArgs, InspectArgs};
+pub use network::{
+    NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkInspectArgs, NetworkLsArgs,
+    NetworkPruneArgs, NetworkRmArgs,
+};
 pub use pause::PauseArgs;
+pub use port::PortArgs;
 pub use resources::{CreateResourceFlags, Purpose, ResourceFlags};
 pub use run::RunArgs;
 pub use stats::StatsArgs;
@@ -98,6 +105,9 @@ pub enum Command {
     /// Pause all processes within one or more containers
     #[command(override_usage = "minidocker pause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Pause(PauseArgs),
+    /// List port mappings or a specific mapping for the container
+    #[command(override_usage = "minidocker port CONTAINER [PRIVATE_PORT[/PROTO]]", help_template = DOCKER_HELP)]
+    Port(PortArgs),
     /// Unpause all processes within one or more containers
     #[command(override_usage = "minidocker unpause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Unpause(PauseArgs),
@@ -146,9 +156,38 @@ pub enum Command {
     /// Manage images
     #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker image COMMAND", help_template = group_help!("image"))]
     Image(ImageCommand),
+    /// Manage networks
+    #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker network COMMAND", help_template = group_help!("network"))]
+    Network(NetworkCommand),
     /// Manage Docker
     #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker system COMMAND", help_template = group_help!("system"))]
     System(SystemCommand),
+}
+
+/// `minidocker network COMMAND`.
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Connect a container to a network
+    #[command(override_usage = "minidocker network connect [OPTIONS] NETWORK CONTAINER", help_template = DOCKER_HELP)]
+    Connect(NetworkConnectArgs),
+    /// Create a network
+    #[command(override_usage = "minidocker network create [OPTIONS] NETWORK", help_template = DOCKER_HELP)]
+    Create(NetworkCreateArgs),
+    /// Disconnect a container from a network
+    #[command(override_usage = "minidocker network disconnect [OPTIONS] NETWORK CONTAINER", help_template = DOCKER_HELP)]
+    Disconnect(NetworkDisconnectArgs),
+    /// Display detailed information on one or more networks
+    #[command(override_usage = "minidocker network inspect [OPTIONS] NETWORK [NETWORK...]", help_template = DOCKER_HELP)]
+    Inspect(NetworkInspectArgs),
+    /// List networks
+    #[command(alias = "list", override_usage = "minidocker network ls [OPTIONS]", help_template = DOCKER_HELP)]
+    Ls(NetworkLsArgs),
+    /// Remove all unused networks
+    #[command(override_usage = "minidocker network prune [OPTIONS]", help_template = DOCKER_HELP)]
+    Prune(NetworkPruneArgs),
+    /// Remove one or more networks
+    #[command(alias = "remove", override_usage = "minidocker network rm NETWORK [NETWORK...]", help_template = DOCKER_HELP)]
+    Rm(NetworkRmArgs),
 }
 
 /// `minidocker image COMMAND`.
@@ -363,6 +402,7 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Command::Run(args) => run::run(&cli.data_root, &cli.cgroup_parent, *args),
         Command::Stats(args) => stats::stats(&cli.data_root, args),
         Command::Pause(args) => pause::pause(&cli.data_root, args),
+        Command::Port(args) => port::port(&cli.data_root, args, "port"),
         Command::Unpause(args) => pause::unpause(&cli.data_root, args),
         Command::Update(args) => update::update(&cli.data_root, args, "update"),
         Command::Import(args) => image::import(&cli.data_root, args),
@@ -401,6 +441,17 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
             ImageCommand::Rm(args) => images::rmi(&cli.data_root, args, "image rm"),
             ImageCommand::Save(args) => archive::save(&cli.data_root, args, "image save"),
             ImageCommand::Tag(args) => images::tag(&cli.data_root, args, "image tag"),
+        },
+        Command::Network(sub) => match sub {
+            NetworkCommand::Connect(args) => network::connect(&cli.data_root, args, "network connect"),
+            NetworkCommand::Create(args) => network::create(&cli.data_root, args, "network create"),
+            NetworkCommand::Disconnect(args) => {
+                network::disconnect(&cli.data_root, args, "network disconnect")
+            }
+            NetworkCommand::Inspect(args) => network::inspect(&cli.data_root, args, "network inspect"),
+            NetworkCommand::Ls(args) => network::ls(&cli.data_root, args, "network ls"),
+            NetworkCommand::Prune(args) => network::prune(&cli.data_root, args, "network prune"),
+            NetworkCommand::Rm(args) => network::rm(&cli.data_root, args, "network rm"),
         },
         Command::System(SystemCommand::Df(args)) => system::df(&cli.data_root, args, "system df"),
     }

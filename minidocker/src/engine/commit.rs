@@ -302,6 +302,7 @@ mod tests {
             state: State::default(),
             image: String::new(),
             name: "/c".into(),
+            ..Container::default()
         }
     }
 

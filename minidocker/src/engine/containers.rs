@@ -110,6 +110,8 @@ impl Engine {
         }
         // Its `run` removes the cgroup when the container ends; this is for one that died.
         self.remove_container_cgroup(&c.id)?;
+        // Likewise its addresses and port rules, if its `run` could not give them back.
+        self.forget_container_network(&self.containers.load(&c.id).unwrap_or(c.clone()))?;
         self.remove_container_layer(&c.id)?;
         Ok(self.containers.remove(&c.id)?)
     }

@@ -9,6 +9,7 @@
 //! │                                  cgroup.json (where its cgroup is, while it has one)
 //! ├── image/overlay2/                chapter 5: imagedb, layerdb, distribution, repositories.json
 //! │   └── layertars/sha256/<diff id>   each layer's tar, as it was pulled, loaded or committed
+//! ├── network/                       chapter 7: networks/<id>.json, ipam.json, lock
 //! └── overlay2/                      chapter 4: <cache id>/{diff,link,lower,work,merged}, l/
 //! ```
 
@@ -29,6 +30,7 @@ mod image_delete;
 mod image_inspect;
 mod images;
 mod layers;
+pub mod network;
 mod pause;
 mod pull;
 mod push;
@@ -79,6 +81,8 @@ pub enum EngineError {
     },
     #[error(transparent)]
     Cgroup(#[from] ch06_cgroups::CgroupError),
+    #[error(transparent)]
+    Network(#[from] network::NetworkError),
     #[error("container {0} has no layer")]
     NoLayer(String),
     /// A request that conflicts with the current state (HTTP 409 from chapter 10 on).
@@ -107,6 +111,10 @@ pub struct Engine {
     /// The default parent of containers' cgroups (dockerd's `--cgroup-parent`), relative to
     /// the engine's own cgroup unless absolute; see `cgroups.rs`.
     pub cgroup_parent: String,
+    /// Chapter 7's networks under `<data-root>/network`.
+    pub networks: network::NetworkStore,
+    /// The default bridge's address and subnet when the engine makes it (dockerd's `--bip`).
+    pub bip: Option<ch07_network::Ipv4Net>,
 }
 
 impl Engine {
@@ -124,6 +132,8 @@ impl Engine {
             containers: ContainerStore::open(data_root)?,
             mount_api: detect_mount_api(),
             cgroup_parent: ch06_cgroups::CgroupParent::DEFAULT.to_owned(),
+            networks: network::NetworkStore::open(data_root)?,
+            bip: None,
         })
     }
 }

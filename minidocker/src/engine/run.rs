@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 
 use ch01_process::{BlockedSignals, Reap, forwarded_signals, supervise};
 use ch03_rootfs::capabilities::DEFAULT_CAPABILITIES;
-use ch03_rootfs::etc_files::{HostsFile, container_resolv_conf};
 use ch03_rootfs::process::prepare_workdir;
 use ch03_rootfs::{Mount, ProcessSpec, RootfsSpec, UserSpec, resolve_user};
 use ch06_cgroups::Resources;
 use rand::{Rng, RngCore};
 
+use super::network::sandbox::{resolv_conf, write_hosts};
+use super::network::settings::{NetworkHostConfig, PortBinding};
+use super::network::{NetworkPlan, NetworkRunOptions, NetworkSettings};
 use super::{ContainerLayer, Engine};
 use crate::container::{
     Config, Container, HostConfig, State, ZERO_TIME, generate_id, now_rfc3339, validate_name,
@@ -37,6 +39,10 @@ pub struct RunOptions {
     pub resources: Resources,
     /// `--cgroup-parent`; empty: the engine's default.
     pub cgroup_parent: String,
+    /// `--network`, `-p`, `--dns`, … (chapter 7).
+    pub network: NetworkRunOptions,
+    /// `--expose`: `80/tcp` keys.
+    pub expose: Vec<String>,
 }
 
 /// Why a container did not run. The message is Docker's; `exit_code` is what `run` exits with.
@@ -87,6 +93,10 @@ impl Engine {
             .map_err(RunError::engine)?;
         let (image, image_layers) = self.image_with_layers(&opts.image).map_err(RunError::engine)?;
         let defaults = &image.config.config;
+        let hostname_given = opts.hostname.as_deref().is_some_and(|h| !h.is_empty());
+        let plan = self
+            .plan_network(&opts.network, hostname_given)
+            .map_err(RunError::engine)?;
         // -w and -u override the image's WORKDIR and USER
         let workdir_flag = opts
             .workdir
@@ -132,11 +142,23 @@ impl Engine {
             Some(n) => n,
             None => self.generate_name(&id)?,
         };
-        let hostname = opts
-            .hostname
-            .clone()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| id[..12].to_owned());
+        // Docker: the host's name with --network host, the other container's with
+        // container:<x>, else -h or the short id.
+        let hostname = match &plan {
+            NetworkPlan::Container(other) => other.config.hostname.clone(),
+            NetworkPlan::Host if !hostname_given => nix::unistd::gethostname()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| id[..12].to_owned()),
+            _ => opts
+                .hostname
+                .clone()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| id[..12].to_owned()),
+        };
+        let exposed = exposed_ports(
+            defaults.exposed_ports.iter().flatten().map(|(k, _)| k.as_str()),
+            opts,
+        );
         let mut container = Container {
             id: id.clone(),
             created: now_rfc3339(),
@@ -151,6 +173,12 @@ impl Engine {
                 entrypoint,
                 image: opts.image.clone(),
                 working_dir: workdir_flag.clone().unwrap_or_default(),
+                exposed_ports: (!exposed.is_empty()).then(|| {
+                    exposed
+                        .iter()
+                        .map(|k| (k.clone(), serde_json::json!({})))
+                        .collect()
+                }),
             },
             state: State {
                 status: "created".into(),
@@ -160,9 +188,11 @@ impl Engine {
             },
             image: image.id.to_string(),
             name: format!("/{name}"),
+            network_settings: NetworkSettings::default(),
         };
         let dir = self.containers.create(&container).map_err(RunError::engine)?;
-        let host_config = HostConfig::with_resources(&checked.resources, &opts.cgroup_parent);
+        let mut host_config = HostConfig::with_resources(&checked.resources, &opts.cgroup_parent);
+        host_config.network = network_host_config(&plan, opts);
         if let Err(e) = self.containers.save_host_config(&id, &host_config) {
             let _ = self.containers.remove(&id);
             return Err(RunError::engine(e));
@@ -184,6 +214,8 @@ impl Engine {
             user_spec.as_ref(),
             &workdir,
             &checked.resources,
+            &plan,
+            &exposed,
         );
         if opts.auto_remove {
             self.remove_container_layer(&id).map_err(RunError::engine)?;
@@ -204,6 +236,8 @@ impl Engine {
         user_spec: Option<&UserSpec>,
         workdir: &Path,
         resources: &Resources,
+        plan: &NetworkPlan,
+        exposed: &[String],
     ) -> Result<i32, RunError> {
         let fail_start = |container: &mut Container, err: RunError| {
             container.state.exit_code = err.exit_code;
@@ -216,20 +250,22 @@ impl Engine {
         // files on the host while it runs. The guard unmounts it however this function ends.
         let mounted = MountedLayer::mount(self, layer).map_err(RunError::engine)?;
         let rootfs = mounted.merged.clone();
-        let prepared = self.write_container_files(dir, &hostname).and_then(|()| {
-            prepare_workdir(&rootfs, workdir).map_err(RunError::engine)?;
-            match user_spec {
-                Some(spec) => resolve_user(&rootfs, spec).map_err(RunError::engine),
-                None => resolve_user(
-                    &rootfs,
-                    &UserSpec {
-                        user: "0".into(),
-                        group: None,
-                    },
-                )
-                .map_err(RunError::engine),
-            }
-        });
+        let prepared = self
+            .write_container_files(dir, &hostname, plan, &opts.network)
+            .and_then(|()| {
+                prepare_workdir(&rootfs, workdir).map_err(RunError::engine)?;
+                match user_spec {
+                    Some(spec) => resolve_user(&rootfs, spec).map_err(RunError::engine),
+                    None => resolve_user(
+                        &rootfs,
+                        &UserSpec {
+                            user: "0".into(),
+                            group: None,
+                        },
+                    )
+                    .map_err(RunError::engine),
+                }
+            });
         let user = match prepared {
             Ok(user) => user,
             Err(e) => return Err(fail_start(container, e)),
@@ -242,10 +278,15 @@ impl Engine {
             Err(e) => return Err(fail_start(container, RunError::engine(e))),
         };
         let mut rootfs_spec = RootfsSpec::docker_default(&rootfs);
+        // With container:<x> the files are x's, shared as Docker shares them.
+        let files_dir = match plan {
+            NetworkPlan::Container(other) => self.containers.dir(&other.id),
+            _ => dir.to_owned(),
+        };
         for file in ["resolv.conf", "hostname", "hosts"] {
             rootfs_spec
                 .mounts
-                .push(Mount::bind(dir.join(file), format!("/etc/{file}")));
+                .push(Mount::bind(files_dir.join(file), format!("/etc/{file}")));
         }
         if let Some(cg) = cgroup.cgroup() {
             rootfs_spec.mounts.extend(cg.rootfs_mounts());
@@ -262,22 +303,38 @@ impl Engine {
                 capabilities: DEFAULT_CAPABILITIES.to_vec(),
             },
             hostname,
+            network: plan.namespace(),
             keep_stdin: opts.interactive,
         };
 
         let _blocked = BlockedSignals::block(&forwarded_signals()).map_err(RunError::engine)?;
-        let place = |pid| match cgroup.cgroup() {
-            Some(cg) => cg.manager().add_process(pid),
-            None => Ok(()),
+        // While the init waits: into its cgroup, then its network (veth, address, hosts
+        // file, DNS server, ports), so the command starts with everything in place.
+        let mut connected = None;
+        let place = |pid: nix::unistd::Pid| -> Result<(), String> {
+            if let Some(cg) = cgroup.cgroup() {
+                cg.manager().add_process(pid).map_err(|e| e.to_string())?;
+            }
+            let (sandbox, settings) = self
+                .connect_sandbox(container, pid.as_raw(), plan, &opts.network, exposed, dir)
+                .map_err(|e| e.to_string())?;
+            // On record before the command runs: its first DNS query looks itself up there.
+            let mut record = container.clone();
+            record.network_settings = settings.clone();
+            let saved = self.containers.save(&record).map_err(|e| e.to_string());
+            connected = Some((sandbox, settings));
+            saved
         };
         let launched = match launch_placed(&spec, place) {
             Ok(launched) => launched,
             Err(e) => return Err(fail_start(container, RunError::engine(e))),
         };
+        let (sandbox, network_settings) = connected.unwrap_or_default();
         let pid = match launched {
             Launched::Running(pid) => pid,
             Launched::Failed { pid, failure } => {
                 let _ = ch01_process::wait_for_exit(pid);
+                self.disconnect_sandbox(sandbox);
                 let message = format!(
                     "failed to create shim task: OCI runtime create failed: minidocker create failed: unable to start container process: {}: unknown",
                     failure.message
@@ -299,10 +356,13 @@ impl Engine {
             finished_at: ZERO_TIME.into(),
             ..State::default()
         };
+        container.network_settings = network_settings;
         self.containers.save(container).map_err(RunError::engine)?;
         tracing::info!(container = %container.id, pid = pid.as_raw(), "started");
 
-        let status = supervise(pid, Reap::MainChildOnly).map_err(RunError::engine)?;
+        let status = supervise(pid, Reap::MainChildOnly);
+        self.disconnect_sandbox(sandbox);
+        let status = status.map_err(RunError::engine)?;
         let code = status.code();
         // Docker's OOMKilled: the kernel's OOM killer killed a process of the container.
         let oom_killed = cgroup.cgroup().is_some_and(|cg| cg.oom_kills() > 0);
@@ -317,6 +377,15 @@ impl Engine {
         container.state.pid = 0;
         container.state.exit_code = code;
         container.state.finished_at = now_rfc3339();
+        // `network connect` from another terminal may have added endpoints: the record on
+        // disk has them, and their addresses go back too.
+        if let Ok(now) = self.containers.load(&container.id) {
+            container.network_settings = now.network_settings;
+        }
+        if let Err(e) = self.release_container_addresses(&container.id) {
+            tracing::warn!(container = %container.id, error = %e, "releasing addresses");
+        }
+        container.network_settings = container.network_settings.stopped();
         // `rm -f` from another terminal may have removed the container already (even while we
         // save): then there is nothing to record.
         if let Err(e) = self.containers.save(container) {
@@ -328,16 +397,32 @@ impl Engine {
     }
 
     /// The container's `/etc/{hostname,hosts,resolv.conf}`, bind-mounted over the empty files
-    /// of its init layer.
-    fn write_container_files(&self, dir: &Path, hostname: &str) -> Result<(), RunError> {
+    /// of its init layer. The hosts file gets the container's address once it has one
+    /// ([`Engine::connect_sandbox`]); with `--network host` it is the host's.
+    fn write_container_files(
+        &self,
+        dir: &Path,
+        hostname: &str,
+        plan: &NetworkPlan,
+        network: &NetworkRunOptions,
+    ) -> Result<(), RunError> {
         let io = |what: &str| {
             let what = what.to_owned();
             move |e: std::io::Error| RunError::engine(format!("{what}: {e}"))
         };
         std::fs::write(dir.join("hostname"), format!("{hostname}\n")).map_err(io("writing hostname"))?;
-        std::fs::write(dir.join("hosts"), HostsFile::default().render()).map_err(io("writing hosts"))?;
+        match plan {
+            NetworkPlan::Host => {
+                let mut hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+                for (name, ip) in &network.extra_hosts {
+                    hosts.push_str(&format!("{ip}\t{name}\n"));
+                }
+                std::fs::write(dir.join("hosts"), hosts).map_err(io("writing hosts"))?;
+            }
+            _ => write_hosts(dir, hostname, &[], &network.extra_hosts).map_err(RunError::engine)?,
+        }
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        std::fs::write(dir.join("resolv.conf"), container_resolv_conf(&host_resolv))
+        std::fs::write(dir.join("resolv.conf"), resolv_conf(plan, network, &host_resolv))
             .map_err(io("writing resolv.conf"))
     }
 }
@@ -366,5 +451,45 @@ impl Drop for MountedLayer<'_> {
         if let Err(e) = self.engine.layers.unmount(&self.mount_id) {
             tracing::debug!(mount_id = %self.mount_id, error = %e, "unmounting container layer");
         }
+    }
+}
+
+/// `Config.ExposedPorts`: the image's EXPOSE, `--expose`, and the ports `-p` publishes.
+fn exposed_ports<'a>(image: impl Iterator<Item = &'a str>, opts: &RunOptions) -> Vec<String> {
+    let mut keys: Vec<String> = image.map(str::to_owned).collect();
+    keys.extend(opts.expose.iter().cloned());
+    keys.extend(opts.network.publish.iter().map(|m| m.port_key()));
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The network fields of `HostConfig`, as asked.
+fn network_host_config(plan: &NetworkPlan, opts: &RunOptions) -> NetworkHostConfig {
+    let network = &opts.network;
+    let mut port_bindings: std::collections::BTreeMap<String, Vec<PortBinding>> = Default::default();
+    for mapping in &network.publish {
+        port_bindings
+            .entry(mapping.port_key())
+            .or_default()
+            .push(PortBinding {
+                host_ip: mapping.host_ip_string(),
+                host_port: mapping.host_port_string(),
+            });
+    }
+    NetworkHostConfig {
+        network_mode: plan.mode_string(&network.mode),
+        port_bindings,
+        publish_all_ports: network.publish_all,
+        dns: network.dns.iter().map(|ip| ip.to_string()).collect(),
+        dns_options: network.dns_options.clone(),
+        dns_search: network.dns_search.clone(),
+        extra_hosts: (!network.extra_hosts.is_empty()).then(|| {
+            network
+                .extra_hosts
+                .iter()
+                .map(|(h, ip)| format!("{h}:{ip}"))
+                .collect()
+        }),
     }
 }
