@@ -61,10 +61,10 @@ pub(super) fn port(data_root: &Path, args: PortArgs, cmd: &str) -> ExitCode {
             0
         }
         None => {
+            // the port as typed: `'81'`, or `'81/udp'`
             eprintln!(
                 "Error: No public port '{}' published for {}",
-                wanted.unwrap_or_default(),
-                args.args[0]
+                args.args[1], args.args[0]
             );
             1
         }

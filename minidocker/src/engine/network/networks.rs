@@ -98,10 +98,14 @@ impl Engine {
                     .ipam()?
                     .add_network(&record.id, &request, &routed_subnets())?;
                 record.ipam.options = None;
+                // Docker shows the default bridge's gateway only when --bip chose it.
                 record.ipam.config = vec![IpamConfig {
                     subnet: allocation.subnet.to_string(),
                     ip_range: String::new(),
-                    gateway: allocation.gateway.to_string(),
+                    gateway: match self.bip {
+                        Some(_) => allocation.gateway.to_string(),
+                        None => String::new(),
+                    },
                 }];
                 record.options = [
                     ("com.docker.network.bridge.default_bridge", "true"),
