@@ -424,7 +424,7 @@ fn published_ports_answer_on_a_given_and_a_chosen_port_and_are_released() {
     missing.assert_code(1);
     assert_eq!(
         missing.stderr,
-        "Error: No public port '81/tcp' published for web\n"
+        "Error: No public port '81' published for web\n"
     );
 
     let (id, _) = env.find_container("web").unwrap();
