@@ -272,7 +272,7 @@ fn check_one(ctx: &Context, lab: &Lab, variant: Variant) -> Result<bool> {
             println!("  ✘ {id} {title} (no tests)");
         } else if r.done() && skipped > 0 {
             let n = plural(skipped, "test");
-            println!("  ✔ {id} {title} ({n} skipped: needs root)");
+            println!("  ✔ {id} {title} ({n} skipped)");
         } else if r.done() {
             println!("  ✔ {id} {title}");
         } else {
@@ -295,8 +295,8 @@ fn check_one(ctx: &Context, lab: &Lab, variant: Variant) -> Result<bool> {
     let skipped_total = outcomes.values().filter(|o| **o == Outcome::Skipped).count();
     if skipped_total > 0 {
         println!(
-            "{} skipped because they need root: run labs/check without --host (in the lab \
-             VM), or as root, to check everything.",
+            "{} skipped: they need root, or a program this machine lacks, and a skipped test \
+             proves nothing. labs/check without --host runs every test in the lab VM.",
             plural(skipped_total, "test")
         );
     }
@@ -447,7 +447,7 @@ fn verify_lab(lab: &Lab, skeleton: &LabRun, reference: &LabRun) -> Verdict {
             }
             Outcome::Ignored => v.violations.push(format!("{name} is #[ignore]d")),
             Outcome::Skipped => v.violations.push(format!(
-                "{name} was skipped (needs root): run labs/check --verify in the lab VM, or as root"
+                "{name} was skipped (no root, or a program missing): run labs/check --verify in the lab VM"
             )),
         }
         match skeleton.get(name) {
@@ -456,7 +456,7 @@ fn verify_lab(lab: &Lab, skeleton: &LabRun, reference: &LabRun) -> Verdict {
                 "{name} passes on the skeleton: it does not test what the learner writes"
             )),
             Some(Outcome::Skipped) => v.violations.push(format!(
-                "{name} was skipped on the skeleton (needs root): run labs/check --verify in the lab VM, or as root"
+                "{name} was skipped on the skeleton (no root, or a program missing): run labs/check --verify in the lab VM"
             )),
             Some(Outcome::Ignored) => {} // reported with the reference run
             None => v

@@ -111,7 +111,8 @@ pub enum Outcome {
     Failed(String),
     /// Marked `#[ignore]`.
     Ignored,
-    /// Returned early because it needs root (it said so in `$LAB_CHECK_SKIPPED`).
+    /// Returned early because it needs root, or a program that is missing (it said so in
+    /// `$LAB_CHECK_SKIPPED`).
     Skipped,
 }
 
@@ -182,9 +183,13 @@ fn list_tests(binary: &Path, dir: &Path) -> Result<Vec<String>> {
 }
 
 /// Runs the tests of `batch`, one binary after the other; `idle` is how long a test may
-/// stay silent. Tests that skipped themselves for want of root count as skipped.
+/// stay silent. Tests that skipped themselves (they need root, or a program that is missing)
+/// count as skipped.
 pub fn run_batch(batch: &Batch, idle: Duration) -> Result<BTreeMap<String, Outcome>> {
-    eprintln!("running the tests of {}…", batch.label);
+    // The time goes on the same line when the batch is done (nothing else writes to stderr
+    // meanwhile: the tests' output is captured).
+    eprint!("running the tests of {}… ", batch.label);
+    let started = Instant::now();
     let skip_log = tempfile::NamedTempFile::new().context("creating the skip log")?;
     let mut outcomes = BTreeMap::new();
     for binary in &batch.binaries {
@@ -196,6 +201,7 @@ pub fn run_batch(batch: &Batch, idle: Duration) -> Result<BTreeMap<String, Outco
             *outcome = Outcome::Skipped;
         }
     }
+    eprintln!("{:.1} s", started.elapsed().as_secs_f64());
     Ok(outcomes)
 }
 
