@@ -9,14 +9,17 @@
 #
 # Binaries built on the host (cargo's test binaries, target/debug/minidocker) are linked against
 # bookworm's glibc and libgcc_s, so those come in as Debian packages; so do bash and GNU tar,
-# which scripts/busybox-rootfs.sh and the tests use. Everything else is busybox.
+# which scripts/busybox-rootfs.sh and the tests use, and iptables (Debian's default, the
+# nf_tables one), which chapter 7's NAT rules and lab 07's tests run. Everything else is busybox.
 # shellcheck shell=bash disable=SC2034,SC2154 # recipe_inputs is read, and cache, log, die... set, by vm/build
 
 recipe_inputs=(guest/init)
 
 # Debian packages unpacked into the root filesystem (no maintainer scripts run: libraries and
 # programs only). Their shared libraries are checked at the end of the build.
-lean_packages=(busybox-static libc6 libgcc-s1 bash libtinfo6 tar libacl1 libselinux1 libpcre2-8-0)
+lean_packages=(busybox-static libc6 libgcc-s1 bash libtinfo6 tar libacl1 libselinux1 libpcre2-8-0
+  iptables libip4tc2 libip6tc2 libxtables12 libmnl0 libnetfilter-conntrack3 libnfnetlink0
+  libnftnl11 netbase)
 
 # Kernel modules (with their dependencies). /init loads lean_boot_modules; the others are there
 # for the kernel to load when they are first used (it runs /sbin/modprobe, busybox's, with the
@@ -34,6 +37,7 @@ lean_modules=(
   nf_tables nft_chain_nat nft_masq nft_nat nft_ct nft_compat nft_fib_inet nft_fib_ipv4
   nf_conntrack nf_nat crc32c_generic
   iptable_nat iptable_filter ip6table_filter xt_MASQUERADE xt_conntrack xt_addrtype
+  xt_nat xt_tcpudp
   virtio_net                        # vm/run --net
 )
 
@@ -56,6 +60,11 @@ build_image() {
     [ -e "$root/$applet" ] || { mkdir -p "$root/${applet%/*}" && ln -s /bin/busybox "$root/$applet"; }
   done
   rm -rf "$root"/usr/share/{doc,man,info,locale,lintian,bug,bash-completion} "$root"/usr/lib/x86_64-linux-gnu/gconv
+  # What iptables' postinst would choose with update-alternatives: the nf_tables variants.
+  local tool
+  for tool in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+    ln -sfn "$tool-nft" "$root/usr/sbin/$tool"
+  done
 
   # The modules: each named one with the dependencies modules.dep lists for it (depmod writes
   # the whole chain, in load order; the package leaves running it to its postinst), then a
@@ -85,11 +94,12 @@ build_image() {
 
   # Every program we ship must find its libraries in the image itself, not on the host.
   local prog
-  for prog in /bin/bash /bin/tar /bin/busybox; do
+  for prog in /bin/bash /bin/tar /bin/busybox /usr/sbin/xtables-nft-multi; do
     chroot "$root" /lib64/ld-linux-x86-64.so.2 --list "$prog" | grep -q 'not found' &&
       die "$prog in the lean image misses libraries: $(chroot "$root" /lib64/ld-linux-x86-64.so.2 --list "$prog" | grep 'not found')"
   done
-  chroot "$root" /bin/bash -c 'tar --version >/dev/null' || die "bash or tar do not run in the lean image"
+  chroot "$root" /bin/bash -c 'tar --version >/dev/null && iptables --version >/dev/null' ||
+    die "bash, tar or iptables do not run in the lean image"
 
   # The initramfs, uncompressed: QEMU copies it into guest memory at host speed, while
   # decompressing it inside the guest would cost seconds under TCG.
