@@ -6,9 +6,13 @@
 //! crate adds what makes it Docker: image references, container ids and names, state on disk,
 //! the environment and the command line with Docker's messages and exit codes.
 
+// `json!` of `GET /info` nests deeper than the default limit allows.
+#![recursion_limit = "256"]
+
 pub mod atomic;
 pub mod cli;
 pub mod container;
+pub mod daemon;
 pub mod engine;
 pub mod env;
 pub mod format;

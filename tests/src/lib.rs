@@ -8,6 +8,7 @@
 //! - [`image`]: the busybox rootfs tar imported into every test's data root.
 //! - [`process`]: run a command with a timeout and capture [`Output`]; keep one running ([`Spawned`]).
 //! - [`test_env`]: [`TestEnv`], a fresh data root per test that cleans up after itself, even on panic.
+//! - [`daemon`]: [`TestDaemon`], `minidocker daemon` on a test's data root, for the real Docker CLI.
 //! - [`test_net`]: [`TestNet`], the network namespace a test's minidocker runs in.
 //! - [`host`]: what the host has: mounts, processes and their root directories.
 //! - [`leaks`]: what minidocker tests may have left behind (used by the `leak-check` binary).
@@ -25,6 +26,7 @@
 //! Cargo does not rebuild `minidocker` for these tests: build it first (or set `MINIDOCKER_BIN`).
 
 pub mod binary;
+pub mod daemon;
 pub mod host;
 pub mod image;
 pub mod leaks;
@@ -35,6 +37,7 @@ pub mod test_net;
 pub mod text;
 
 pub use binary::minidocker_bin;
+pub use daemon::TestDaemon;
 pub use process::{Cmd, Output, Spawned};
 pub use root::require_root;
 pub use test_env::TestEnv;

@@ -422,10 +422,7 @@ fn published_ports_answer_on_a_given_and_a_chosen_port_and_are_released() {
         .assert_stdout(&format!("0.0.0.0:8080\n127.0.0.1:{chosen}\n"));
     let missing = env.minidocker(&["port", "web", "81"]);
     missing.assert_code(1);
-    assert_eq!(
-        missing.stderr,
-        "Error: No public port '81' published for web\n"
-    );
+    assert_eq!(missing.stderr, "Error: No public port '81' published for web\n");
 
     let (id, _) = env.find_container("web").unwrap();
     let expected = format!("{}\n", &id[..12]);

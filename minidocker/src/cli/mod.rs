@@ -159,6 +159,9 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker network COMMAND", help_template = group_help!("network"))]
     Network(NetworkCommand),
+    /// Serve the Docker Remote API (dockerd's flags and daemon.json)
+    #[command(override_usage = "minidocker daemon [OPTIONS]", help_template = DOCKER_HELP)]
+    Daemon(crate::daemon::DaemonFlags),
     /// Manage Docker
     #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker system COMMAND", help_template = group_help!("system"))]
     System(SystemCommand),
@@ -397,7 +400,9 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return report_parse_error(&err, &args),
     };
-    init_logging(&cli.log_level);
+    if !matches!(cli.command, Command::Daemon(_)) {
+        init_logging(&cli.log_level); // the daemon takes its level from its own flags
+    }
     match cli.command {
         Command::Run(args) => run::run(&cli.data_root, &cli.cgroup_parent, *args),
         Command::Stats(args) => stats::stats(&cli.data_root, args),
@@ -454,6 +459,26 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
             NetworkCommand::Rm(args) => network::rm(&cli.data_root, args, "network rm"),
         },
         Command::System(SystemCommand::Df(args)) => system::df(&cli.data_root, args, "system df"),
+        Command::Daemon(flags) => daemon(&flags),
+    }
+}
+
+/// `minidocker daemon`: runs in the foreground until SIGTERM or SIGINT.
+fn daemon(flags: &crate::daemon::DaemonFlags) -> ExitCode {
+    let config = match crate::daemon::DaemonConfig::load(flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("minidocker daemon: {e:#}");
+            return 1;
+        }
+    };
+    init_logging(&config.log_level);
+    match crate::daemon::run(config) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("minidocker daemon: {e:#}");
+            1
+        }
     }
 }
 

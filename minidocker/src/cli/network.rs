@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::images::{confirm, parse_filters, print_rendered};
 use super::inspect::print_inspected;
 use super::{ExitCode, args_error, daemon_error, flag_error};
+use crate::engine::network::networks::{network_matches, validate_network_filters};
 use crate::engine::network::{CreateNetworkOptions, NetworkRecord};
 use crate::engine::{Engine, EngineError};
 use crate::format::format_rows;
@@ -190,24 +191,6 @@ fn ls_row(record: &NetworkRecord, no_trunc: bool) -> Value {
     })
 }
 
-/// Docker's network filters: driver, id (prefix), label, name (substring), scope, type.
-fn matches(filters: &crate::engine::filters::Filters, record: &NetworkRecord) -> bool {
-    let any = |name: &str, test: &dyn Fn(&str) -> bool| {
-        let values = filters.get(name);
-        values.is_empty() || values.iter().any(|v| test(v))
-    };
-    any("driver", &|v| record.driver == v)
-        && any("id", &|v| record.id.starts_with(v))
-        && any("name", &|v| record.name.contains(v))
-        && any("scope", &|v| record.scope == v)
-        && any("type", &|v| match v {
-            "builtin" => record.is_predefined(),
-            "custom" => !record.is_predefined(),
-            _ => false,
-        })
-        && filters.match_kv_list("label", &record.labels)
-}
-
 /// `docker network ls`.
 pub(super) fn ls(data_root: &Path, args: NetworkLsArgs, cmd: &str) -> ExitCode {
     if !args.extra.is_empty() {
@@ -217,13 +200,8 @@ pub(super) fn ls(data_root: &Path, args: NetworkLsArgs, cmd: &str) -> ExitCode {
         Ok(f) => f,
         Err(code) => return code,
     };
-    if let Err(e) = filters.validate(&["driver", "id", "label", "name", "scope", "type", "dangling"]) {
+    if let Err(e) = validate_network_filters(&filters) {
         return daemon_error(&e.to_string());
-    }
-    for kind in filters.get("type") {
-        if kind != "custom" && kind != "builtin" {
-            return daemon_error(&format!("invalid filter: 'type'='{kind}'"));
-        }
     }
     let engine = match open(data_root) {
         Ok(e) => e,
@@ -235,7 +213,7 @@ pub(super) fn ls(data_root: &Path, args: NetworkLsArgs, cmd: &str) -> ExitCode {
     };
     let rows: Vec<Value> = records
         .iter()
-        .filter(|r| matches(&filters, r))
+        .filter(|r| network_matches(&filters, r))
         .map(|r| ls_row(r, args.no_trunc))
         .collect();
     let format = match (args.quiet, args.format.as_deref()) {

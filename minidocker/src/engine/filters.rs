@@ -46,6 +46,29 @@ impl Filters {
         Ok(filters)
     }
 
+    /// The API's `filters` query parameter: `{"name": {"value": true}}` (what clients send),
+    /// or the older `{"name": ["value"]}`.
+    pub fn from_json(text: &str) -> Result<Filters, EngineError> {
+        let mut filters = Filters::default();
+        if text.trim().is_empty() {
+            return Ok(filters);
+        }
+        let bad = |e: &dyn std::fmt::Display| EngineError::Invalid(format!("invalid filter: {e}"));
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(&e))?;
+        let object = value.as_object().ok_or_else(|| bad(&"not an object"))?;
+        for (name, values) in object {
+            match values {
+                serde_json::Value::Object(set) => set.keys().for_each(|v| filters.add(name, v)),
+                serde_json::Value::Array(list) => list
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .for_each(|v| filters.add(name, v)),
+                other => return Err(bad(&format!("{name}: {other}"))),
+            }
+        }
+        Ok(filters)
+    }
+
     pub fn add(&mut self, name: &str, value: &str) {
         self.fields
             .entry(name.to_owned())

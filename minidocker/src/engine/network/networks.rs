@@ -12,7 +12,8 @@ use super::store::{
 };
 use super::{NetworkError, bridge};
 use crate::container::{Container, generate_id, now_rfc3339};
-use crate::engine::Engine;
+use crate::engine::filters::Filters;
+use crate::engine::{Engine, EngineError};
 
 /// What `network create` was asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -251,4 +252,33 @@ impl Engine {
             ..record.clone()
         }
     }
+}
+
+/// The filters `network ls` and `GET /networks` accept, with Docker's errors.
+pub fn validate_network_filters(filters: &Filters) -> Result<(), EngineError> {
+    filters.validate(&["driver", "id", "label", "name", "scope", "type", "dangling"])?;
+    for kind in filters.get("type") {
+        if kind != "custom" && kind != "builtin" {
+            return Err(EngineError::Invalid(format!("invalid filter: 'type'='{kind}'")));
+        }
+    }
+    Ok(())
+}
+
+/// Docker's network filters: driver, id (prefix), label, name (substring), scope, type.
+pub fn network_matches(filters: &Filters, record: &NetworkRecord) -> bool {
+    let any = |name: &str, test: &dyn Fn(&str) -> bool| {
+        let values = filters.get(name);
+        values.is_empty() || values.iter().any(|v| test(v))
+    };
+    any("driver", &|v| record.driver == v)
+        && any("id", &|v| record.id.starts_with(v))
+        && any("name", &|v| record.name.contains(v))
+        && any("scope", &|v| record.scope == v)
+        && any("type", &|v| match v {
+            "builtin" => record.is_predefined(),
+            "custom" => !record.is_predefined(),
+            _ => false,
+        })
+        && filters.match_kv_list("label", &record.labels)
 }

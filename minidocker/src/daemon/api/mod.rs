@@ -1,0 +1,208 @@
+//! The Remote API: routes, the `/v1.xx` prefix and version checks, Docker's headers and its
+//! error body `{"message": "…"}` with its status codes.
+
+pub mod error;
+pub mod networks;
+pub mod system;
+
+use std::path::PathBuf;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, ServiceExt};
+use tower::Layer;
+
+pub use error::ApiError;
+
+use super::config::DaemonConfig;
+use crate::engine::Engine;
+
+/// The API version this daemon speaks (Docker 20.10's) and the oldest it accepts.
+pub const API_VERSION: &str = "1.41";
+pub const MIN_API_VERSION: &str = "1.12";
+
+/// What every handler gets: where the engine's state is.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub data_root: PathBuf,
+    pub cgroup_parent: String,
+    pub bip: Option<ch07_network::Ipv4Net>,
+    pub config: DaemonConfig,
+}
+
+impl AppState {
+    pub fn new(config: &DaemonConfig) -> AppState {
+        AppState {
+            data_root: config.data_root.clone(),
+            cgroup_parent: config.cgroup_parent.clone(),
+            bip: config.bip,
+            config: config.clone(),
+        }
+    }
+
+    /// Runs `work` on the engine, on a thread where blocking is fine (the engine does file
+    /// and netlink I/O and waits on processes).
+    pub async fn blocking<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, ApiError> + Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut engine =
+                Engine::open(&state.data_root).map_err(|e| ApiError::internal(format!("{e:#}")))?;
+            engine.cgroup_parent = state.cgroup_parent.clone();
+            engine.bip = state.bip;
+            work(&engine)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
+    }
+}
+
+/// The API version a request asked for with its path prefix (`/v1.41/...`), if any.
+#[derive(Debug, Clone)]
+pub struct RequestedVersion(pub Option<String>);
+
+/// Strips `/v1.xx` from the path and remembers it, before routing (so one set of routes
+/// serves `/containers/json` and `/v1.41/containers/json` alike).
+fn strip_version(mut request: Request) -> Request {
+    let path = request.uri().path();
+    let mut version = None;
+    if let Some(rest) = path.strip_prefix("/v")
+        && let Some((v, tail)) = rest.split_once('/')
+        && !v.is_empty()
+        && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        version = Some(v.to_owned());
+        let new_path = format!("/{tail}");
+        let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        if let Ok(uri) = format!("{new_path}{query}").parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request.extensions_mut().insert(RequestedVersion(version));
+    request
+}
+
+/// The router behind the version prefix rewrite.
+pub type VersionedApp =
+    axum::routing::IntoMakeService<tower::util::MapRequest<Router, fn(Request) -> Request>>;
+
+/// `router` behind the version prefix rewrite, as a service `axum::serve` takes.
+pub fn with_version_prefix(router: Router) -> VersionedApp {
+    let rewrite: fn(Request) -> Request = strip_version;
+    tower::util::MapRequestLayer::new(rewrite)
+        .layer(router)
+        .into_make_service()
+}
+
+fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |v: &str| {
+        v.split('.')
+            .map(|p| p.parse::<u32>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    };
+    parts(a).cmp(&parts(b))
+}
+
+/// Refuses versions out of range (Docker's messages) and adds Docker's headers to every answer.
+async fn versions_and_headers(request: Request, next: Next) -> Response {
+    let asked = request
+        .extensions()
+        .get::<RequestedVersion>()
+        .and_then(|v| v.0.clone());
+    let mut response = match asked {
+        Some(v) if compare_versions(&v, API_VERSION).is_gt() => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("client version {v} is too new. Maximum supported API version is {API_VERSION}"),
+        )
+        .into_response(),
+        Some(v) if compare_versions(&v, MIN_API_VERSION).is_lt() => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "client version {v} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
+            ),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    };
+    let headers = response.headers_mut();
+    headers.insert("Api-Version", HeaderValue::from_static(API_VERSION));
+    headers.insert("Docker-Experimental", HeaderValue::from_static("false"));
+    headers.insert("Ostype", HeaderValue::from_static("linux"));
+    if let Ok(server) = HeaderValue::from_str(&format!("Docker/{} (linux)", env!("CARGO_PKG_VERSION"))) {
+        headers.insert("Server", server);
+    }
+    response
+}
+
+async fn page_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "page not found")
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/_ping", get(system::ping).head(system::ping))
+        .route("/version", get(system::version))
+        .route("/info", get(system::info))
+        .merge(networks::routes())
+        .fallback(page_not_found)
+        .layer(middleware::from_fn(versions_and_headers))
+        .with_state(state)
+}
+
+/// The handlers' `State`.
+pub type AppStateExtractor = State<AppState>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn stripped(path: &str) -> (String, Option<String>) {
+        let request = Request::builder()
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let request = strip_version(request);
+        let version = request
+            .extensions()
+            .get::<RequestedVersion>()
+            .and_then(|v| v.0.clone());
+        (request.uri().to_string(), version)
+    }
+
+    #[test]
+    fn the_version_prefix_is_taken_off_and_remembered() {
+        assert_eq!(
+            stripped("/v1.41/containers/json?all=1"),
+            ("/containers/json?all=1".into(), Some("1.41".into()))
+        );
+        assert_eq!(stripped("/containers/json"), ("/containers/json".into(), None));
+        assert_eq!(stripped("/volumes/v1.41/x"), ("/volumes/v1.41/x".into(), None));
+        assert_eq!(stripped("/vfoo/bar"), ("/vfoo/bar".into(), None));
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(compare_versions("1.9", "1.41").is_lt());
+        assert!(compare_versions("1.41", "1.41").is_eq());
+        assert!(compare_versions("1.100", "1.41").is_gt());
+    }
+
+    proptest! {
+        #[test]
+        fn any_versioned_path_routes_like_the_bare_one(
+            major in 0u32..3, minor in 0u32..60, tail in "(/[a-z0-9_]{1,8}){1,4}"
+        ) {
+            let (uri, version) = stripped(&format!("/v{major}.{minor}{tail}"));
+            prop_assert_eq!(uri, tail);
+            prop_assert_eq!(version, Some(format!("{major}.{minor}")));
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! `minidocker daemon`: the engine behind Docker's Remote API (chapter 10).
+//!
+//! ```text
+//!  docker / minidocker CLI ──HTTP──▶ unix:///run/minidocker.sock ─┐
+//!  curl --unix-socket …                                           ├─▶ router ─▶ engine
+//!  (optional) tcp://127.0.0.1:2375 ───────────────────────────────┘   (api/)    (crate::engine)
+//! ```
+//!
+//! - [`config`]: dockerd's flags and `daemon.json`, merged as dockerd merges them;
+//! - [`listeners`]: the sockets it serves on (`-H unix://…`, `-H tcp://…`);
+//! - [`api`]: the routes, API version negotiation, Docker's error bodies and headers.
+//!
+//! Like dockerd it stays in the foreground and shuts down cleanly on SIGTERM or SIGINT:
+//! it stops accepting, lets requests in flight finish, removes its socket and pid file.
+
+pub mod api;
+pub mod config;
+pub mod listeners;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+pub use config::{DaemonConfig, DaemonFlags};
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(config: DaemonConfig) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("minidocker-daemon")
+        .build()
+        .context("starting the daemon's runtime")?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: DaemonConfig) -> Result<()> {
+    std::fs::create_dir_all(&config.data_root)
+        .with_context(|| format!("creating data root {}", config.data_root.display()))?;
+    let _pidfile = PidFile::write(&config.pidfile)?;
+    let state = api::AppState::new(&config);
+    // The engine's first use makes the predefined networks, as dockerd does when it starts.
+    state
+        .blocking(|engine| engine.ensure_predefined_networks().map_err(Into::into))
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let bound = listeners::bind_all(&config).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut servers = tokio::task::JoinSet::new();
+    for listener in bound {
+        tracing::info!(address = %listener.describe(), "API listening");
+        servers.spawn(listener.serve(api::router(state.clone()), stop_rx.clone()));
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    while let Some(result) = servers.join_next().await {
+        if let Ok(Err(e)) = result {
+            tracing::warn!(error = %e, "listener ended with an error");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        // without signal handlers we can only wait forever
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// `--pidfile`: written at start (refusing if a live daemon holds it), removed at exit.
+#[derive(Debug)]
+struct PidFile {
+    path: std::path::PathBuf,
+}
+
+impl PidFile {
+    fn write(path: &Path) -> Result<PidFile> {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(pid) = text.trim().parse::<i32>()
+            && pid != std::process::id() as i32
+            && Path::new(&format!("/proc/{pid}")).exists()
+        {
+            anyhow::bail!(
+                "pid file found, ensure minidocker is not running or delete {}",
+                path.display()
+            );
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(path, format!("{}", std::process::id()))
+            .with_context(|| format!("writing pid file {}", path.display()))?;
+        Ok(PidFile {
+            path: path.to_owned(),
+        })
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -1,0 +1,189 @@
+//! [`TestDaemon`]: `minidocker daemon` serving one [`TestEnv`]'s data root on a socket of its
+//! own, in the test's network namespace, for tests that drive it with the real Docker CLI
+//! (`docker`, found in `PATH` or named by `DOCKER_CLI`) or with raw HTTP. Dropping it sends
+//! SIGTERM (the daemon's clean shutdown) and waits; a daemon that does not stop is killed.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::process::{Cmd, Output, Spawned};
+use crate::test_env::TestEnv;
+
+/// A running daemon; see the module documentation.
+#[derive(Debug)]
+pub struct TestDaemon {
+    dir: tempfile::TempDir,
+    process: Option<Spawned>,
+}
+
+/// One HTTP answer.
+#[derive(Debug, Clone)]
+pub struct HttpAnswer {
+    pub status: u16,
+    /// Header lines as sent (`Api-Version: 1.41`).
+    pub headers: Vec<String>,
+    pub body: String,
+}
+
+impl HttpAnswer {
+    /// The value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find_map(|h| {
+            let (k, v) = h.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then_some(v.trim())
+        })
+    }
+}
+
+/// The real Docker CLI.
+pub fn docker_cli() -> PathBuf {
+    std::env::var_os("DOCKER_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("docker"))
+}
+
+impl TestDaemon {
+    /// `minidocker daemon` on `env`'s data root, with `extra` flags; waits until it answers.
+    #[track_caller]
+    pub fn start(env: &TestEnv, extra: &[&str]) -> TestDaemon {
+        let dir = tempfile::Builder::new()
+            .prefix("minidocker-daemon-")
+            .tempdir()
+            .expect("a directory for the daemon");
+        let config = dir.path().join("daemon.json");
+        std::fs::write(&config, "{}").expect("writing daemon.json");
+        let socket = dir.path().join("minidocker.sock");
+        let mut args: Vec<String> = [
+            "daemon",
+            "--data-root",
+            &env.data_root().display().to_string(),
+            "-H",
+            &format!("unix://{}", socket.display()),
+            "--pidfile",
+            &dir.path().join("minidocker.pid").display().to_string(),
+            "--config-file",
+            &config.display().to_string(),
+            "--cgroup-parent",
+            &env.cgroup_parent(),
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let process = env.cmd(&arg_refs).timeout(Duration::from_secs(600)).spawn();
+        let mut daemon = TestDaemon {
+            dir,
+            process: Some(process),
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while UnixStream::connect(daemon.socket()).is_err() {
+            if daemon.process.as_mut().is_some_and(|p| p.has_exited()) {
+                let out = daemon.process.take().map(Spawned::wait);
+                panic!(
+                    "minidocker daemon exited at start:\n{}",
+                    out.map(|o| o.to_string()).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "minidocker daemon did not listen on {}",
+                daemon.socket().display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        daemon
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("minidocker.sock")
+    }
+
+    pub fn pidfile(&self) -> PathBuf {
+        self.dir.path().join("minidocker.pid")
+    }
+
+    /// `DOCKER_HOST` for this daemon.
+    pub fn docker_host(&self) -> String {
+        format!("unix://{}", self.socket().display())
+    }
+
+    /// The real Docker CLI pointed at this daemon (its own config directory, so nothing of
+    /// the user's is read or written).
+    pub fn docker_cmd(&self, args: &[&str]) -> Cmd {
+        Cmd::new(docker_cli())
+            .env("DOCKER_HOST", self.docker_host())
+            .env("DOCKER_CONFIG", self.dir.path().join("docker-cli"))
+            .env_remove("DOCKER_CONTEXT")
+            .args(args)
+    }
+
+    /// Runs the real Docker CLI against this daemon.
+    #[track_caller]
+    pub fn docker(&self, args: &[&str]) -> Output {
+        self.docker_cmd(args).output()
+    }
+
+    /// One HTTP/1.0 request on the socket; `body` is sent as JSON.
+    #[track_caller]
+    pub fn http(&self, method: &str, path: &str, body: Option<&str>) -> HttpAnswer {
+        http_on(&self.socket(), method, path, body)
+    }
+
+    /// SIGTERM, then the daemon's output once it has exited.
+    #[track_caller]
+    pub fn stop(mut self) -> Output {
+        let process = self.process.take().expect("a running daemon");
+        process.signal(Signal::SIGTERM);
+        process.wait()
+    }
+}
+
+/// One HTTP/1.0 request on the unix socket at `socket`.
+#[track_caller]
+pub fn http_on(socket: &Path, method: &str, path: &str, body: Option<&str>) -> HttpAnswer {
+    let mut stream =
+        UnixStream::connect(socket).unwrap_or_else(|e| panic!("connecting to {}: {e}", socket.display()));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("a read timeout");
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    // A server may answer (413) and close before reading a large body: that is an answer.
+    if let Err(e) = stream.write_all(request.as_bytes()) {
+        assert!(
+            matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset),
+            "sending the request: {e}"
+        );
+    }
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("reading the answer");
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {raw:?}"));
+    HttpAnswer {
+        status,
+        headers: lines.map(str::to_owned).collect(),
+        body: body.to_owned(),
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        if let Some(process) = self.process.take() {
+            process.signal(Signal::SIGTERM);
+            let _ = process.wait();
+        }
+    }
+}
