@@ -34,8 +34,8 @@ const IMAGE: &str = "lean";
 /// net for a VM that hangs; the idle timeout inside still stops a test that does.
 const VM_TIME_BASE: Duration = Duration::from_secs(600);
 
-/// The hidden option that makes the checker the guest side: `--vm-guest PLAN`.
-pub const GUEST_OPTION: &str = "vm-guest";
+/// The checker's first argument when it runs inside the VM (`--vm-guest PLAN`).
+pub const GUEST_FLAG: &str = "--vm-guest";
 
 /// What the host hands the checker in the VM, as one JSON argument.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,7 +140,7 @@ pub fn run_batches(
         .arg(workspace)
         .arg("--")
         .arg(&checker)
-        .arg(format!("--{GUEST_OPTION}"))
+        .arg(GUEST_FLAG)
         .arg(serde_json::to_string(&plan)?)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
