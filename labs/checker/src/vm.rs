@@ -172,7 +172,7 @@ pub fn run_batches(
             limit.as_secs()
         ),
         Some(125) => bail!("the lab VM failed: vm/run says why above"),
-        _ => bail!("the checker inside the lab VM failed ({status}): its message is above"),
+        _ => bail!("vm/run, or the checker inside the lab VM, failed ({status}): see above"),
     }
     let mut all = Vec::new();
     for (batch, result) in batches.iter().zip(results) {
