@@ -1,7 +1,8 @@
-//! `image inspect` and `inspect`: the JSON array Docker prints, or a template per object.
+//! `image inspect`, `container inspect` and `inspect`: the JSON array Docker prints, or a
+//! template per object.
 //!
-//! `inspect` looks names up among images, then networks; containers and volumes join it when
-//! they can be inspected.
+//! `inspect` looks names up as Docker does: among containers, then images, then networks;
+//! volumes join it when they can be inspected.
 
 use std::path::Path;
 
@@ -9,7 +10,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{ExitCode, args_error, daemon_error};
-use crate::engine::Engine;
+use crate::container::ContainerError;
+use crate::engine::{ContainerInspect, Engine, EngineError};
 use crate::format::Template;
 
 #[derive(Debug, Args)]
@@ -19,6 +21,18 @@ pub struct ImageInspectArgs {
     pub format: Option<String>,
     #[arg(hide = true)]
     pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainerInspectArgs {
+    /// Format output using a custom template ('json', or a Go template)
+    #[arg(short = 'f', long, value_name = "string")]
+    pub format: Option<String>,
+    /// Display total file sizes
+    #[arg(short = 's', long)]
+    pub size: bool,
+    #[arg(hide = true)]
+    pub containers: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +68,7 @@ const OBJECT_TYPES: [&str; 10] = [
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 enum Inspected {
+    Container(Box<crate::engine::ContainerInspect>),
     Image(Box<crate::engine::ImageInspect>),
     Network(Box<crate::engine::network::NetworkRecord>),
 }
@@ -140,15 +155,41 @@ pub(super) fn image_inspect(data_root: &Path, args: ImageInspectArgs, cmd: &str)
     })
 }
 
-/// `docker inspect NAME...` (images only, for now).
+/// Container `name`, or `None` when there is none by that name or id; any other failure is
+/// the error to print.
+fn find_container(engine: &Engine, name: &str, size: bool) -> Result<Option<ContainerInspect>, String> {
+    match engine.inspect_container_with_size(name, size) {
+        Ok(c) => Ok(Some(c)),
+        Err(EngineError::Container(ContainerError::NotFound(_))) => Ok(None),
+        Err(e) => Err(format!("Error response from daemon: {e}")),
+    }
+}
+
+/// `docker container inspect CONTAINER...`.
+pub(super) fn container_inspect(data_root: &Path, args: ContainerInspectArgs, cmd: &str) -> ExitCode {
+    if args.containers.is_empty() {
+        return args_error(cmd, "requires at least 1 argument");
+    }
+    let engine = match Engine::open(data_root) {
+        Ok(e) => e,
+        Err(e) => return daemon_error(&format!("{e:#}")),
+    };
+    print_inspected(&args.containers, args.format.as_deref(), |name| {
+        find_container(&engine, name, args.size)?.ok_or_else(|| format!("Error: No such container: {name}"))
+    })
+}
+
+/// `docker inspect NAME...`: containers, images and networks.
 pub(super) fn inspect(data_root: &Path, args: InspectArgs, cmd: &str) -> ExitCode {
     if args.names.is_empty() {
         return args_error(cmd, "requires at least 1 argument");
     }
     match args.kind.as_deref() {
-        None | Some("") | Some("image") | Some("network") => {}
+        None | Some("") | Some("container") | Some("image") | Some("network") => {}
         Some(t) if OBJECT_TYPES.contains(&t) => {
-            eprintln!("minidocker inspect --type {t}: not supported yet, only images can be inspected");
+            eprintln!(
+                "minidocker inspect --type {t}: not supported yet, only containers, images and networks can be inspected"
+            );
             return 1;
         }
         Some(t) => {
@@ -163,6 +204,11 @@ pub(super) fn inspect(data_root: &Path, args: InspectArgs, cmd: &str) -> ExitCod
     };
     let kind = args.kind.clone().unwrap_or_default();
     print_inspected(&args.names, args.format.as_deref(), |name| {
+        if matches!(kind.as_str(), "" | "container") {
+            if let Some(c) = find_container(&engine, name, args.size)? {
+                return Ok(Inspected::Container(Box::new(c)));
+            }
+        }
         let image_result = engine.inspect_image(name);
         let image_error = image_result
             .as_ref()
@@ -176,11 +222,13 @@ pub(super) fn inspect(data_root: &Path, args: InspectArgs, cmd: &str) -> ExitCod
             Some(Inspected::Network(Box::new(engine.inspect_network(&record))))
         };
         let found = match kind.as_str() {
+            "container" => None,
             "image" => image(),
             "network" => network(),
             _ => image().or_else(network),
         };
         found.ok_or_else(|| match kind.as_str() {
+            "container" => format!("Error: No such container: {name}"),
             "image" => format!("Error response from daemon: no such image: {name}: {image_error}"),
             "network" => format!("Error: No such network: {name}"),
             _ => format!("Error: No such object: {name}"),

@@ -30,7 +30,7 @@ pub use container::{PsArgs, RmArgs};
 pub use distribution::{PullArgs, PushArgs};
 pub use image::ImportArgs;
 pub use images::{HistoryArgs, ImagesArgs, PruneArgs, RmiArgs, TagArgs};
-pub use inspect::{ImageInspectArgs, InspectArgs};
+pub use inspect::{ContainerInspectArgs, ImageInspectArgs, InspectArgs};
 pub use network::{
     NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkInspectArgs, NetworkLsArgs,
     NetworkPruneArgs, NetworkRmArgs,
@@ -243,6 +243,9 @@ pub enum ContainerCommand {
     /// Export a container's filesystem as a tar archive
     #[command(override_usage = "minidocker container export [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
     Export(ExportArgs),
+    /// Display detailed information on one or more containers
+    #[command(override_usage = "minidocker container inspect [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Inspect(ContainerInspectArgs),
     /// Pause all processes within one or more containers
     #[command(override_usage = "minidocker container pause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Pause(PauseArgs),
@@ -429,6 +432,9 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
             ContainerCommand::Commit(args) => commit::commit(&cli.data_root, args, "container commit"),
             ContainerCommand::Diff(args) => commit::diff(&cli.data_root, args, "container diff"),
             ContainerCommand::Export(args) => commit::export(&cli.data_root, args, "container export"),
+            ContainerCommand::Inspect(args) => {
+                inspect::container_inspect(&cli.data_root, args, "container inspect")
+            }
             ContainerCommand::Pause(args) => pause::pause(&cli.data_root, args),
             ContainerCommand::Stats(args) => stats::stats(&cli.data_root, args),
             ContainerCommand::Unpause(args) => pause::unpause(&cli.data_root, args),

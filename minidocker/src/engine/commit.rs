@@ -209,8 +209,10 @@ fn container_config(container: &Container, image: &ContainerConfig) -> Container
 
 // ANCHOR: merge
 /// moby's `merge` (daemon/commit.go): whatever the changes left empty comes from the
-/// container's config; so `-c 'ENTRYPOINT []'` keeps the container's command.
-fn merge(config: &mut ContainerConfig, base: &ContainerConfig) {
+/// container's config; so `-c 'ENTRYPOINT []'` keeps the container's command. Container
+/// creation merges the image's config into the run's with the same function (see
+/// `container_inspect.rs`).
+pub(super) fn merge(config: &mut ContainerConfig, base: &ContainerConfig) {
     let empty = |s: &Option<String>| s.as_deref().unwrap_or_default().is_empty();
     if empty(&config.user) {
         config.user.clone_from(&base.user);

@@ -224,12 +224,31 @@ pub fn go_rfc3339_nano(t: &chrono::DateTime<chrono::FixedOffset>) -> String {
 }
 
 /// A stored RFC 3339 time re-printed the way Go prints a `time.Time`; Go's zero time when absent.
-fn go_time(s: Option<&str>) -> String {
+pub(super) fn go_time(s: Option<&str>) -> String {
     s.and_then(|s| chrono::DateTime::parse_from_rfc3339(s.trim()).ok())
         .map_or_else(|| GO_ZERO_TIME.to_owned(), |t| go_rfc3339_nano(&t))
 }
 
 impl Engine {
+    /// `GraphDriver.Data` of the overlay2 layer `id`: its `diff` (the upper dir), `merged` and
+    /// `work` directories, and its ancestors' diff dirs, nearest first, as `LowerDir` (absent
+    /// when it has none).
+    pub(super) fn overlay_data(&self, id: &str) -> Result<BTreeMap<String, String>, EngineError> {
+        let dir = self.layers.root().join(id);
+        let path = |p: &str| dir.join(p).to_string_lossy().into_owned();
+        let mut data = BTreeMap::from([
+            ("MergedDir".to_owned(), path("merged")),
+            ("UpperDir".to_owned(), path("diff")),
+            ("WorkDir".to_owned(), path("work")),
+        ]);
+        let lowers = self.layers.lower_dirs(id)?;
+        if !lowers.is_empty() {
+            let joined: Vec<String> = lowers.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+            data.insert("LowerDir".to_owned(), joined.join(":"));
+        }
+        Ok(data)
+    }
+
     // ANCHOR: inspect_image
     /// `docker image inspect NAME`.
     pub fn inspect_image(&self, name: &str) -> Result<ImageInspect, EngineError> {
@@ -245,22 +264,7 @@ impl Engine {
         let size = layers.iter().map(|l| l.size).sum();
         let graph_data = match layers.last() {
             None => None,
-            Some(top) => {
-                let dir = self.layers.root().join(&top.cache_id);
-                let path = |p: &str| dir.join(p).to_string_lossy().into_owned();
-                let mut data = BTreeMap::from([
-                    ("MergedDir".to_owned(), path("merged")),
-                    ("UpperDir".to_owned(), path("diff")),
-                    ("WorkDir".to_owned(), path("work")),
-                ]);
-                let lowers = self.layers.lower_dirs(&top.cache_id)?;
-                if !lowers.is_empty() {
-                    let joined: Vec<String> =
-                        lowers.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-                    data.insert("LowerDir".to_owned(), joined.join(":"));
-                }
-                Some(data)
-            }
+            Some(top) => Some(self.overlay_data(&top.cache_id)?),
         };
         Ok(ImageInspect {
             id: id.to_string(),

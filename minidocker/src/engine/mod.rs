@@ -23,6 +23,7 @@ use crate::container::{ContainerError, ContainerStore};
 mod archive;
 mod cgroups;
 mod commit;
+mod container_inspect;
 mod containers;
 mod distribution;
 pub mod filters;
@@ -41,6 +42,7 @@ mod update;
 
 pub use cgroups::{CGROUP_RECORD, CgroupGuard, ContainerCgroup};
 pub use commit::CommitOptions;
+pub use container_inspect::{ContainerInspect, InspectHostConfig};
 pub use containers::ContainerSummary;
 pub use distribution::{DistributionError, ProgressOut};
 pub use image_delete::{DeleteRecord, PruneReport};

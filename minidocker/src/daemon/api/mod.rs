@@ -1,6 +1,7 @@
 //! The Remote API: routes, the `/v1.xx` prefix and version checks, Docker's headers and its
 //! error body `{"message": "…"}` with its status codes.
 
+pub mod container_inspect;
 pub mod error;
 pub mod networks;
 pub mod system;
@@ -151,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .route("/version", get(system::version))
         .route("/info", get(system::info))
         .merge(networks::routes())
+        .merge(container_inspect::routes())
         .fallback(page_not_found)
         .layer(middleware::from_fn(versions_and_headers))
         .with_state(state)
