@@ -81,6 +81,7 @@ pub fn reverse(containers: &[Container], asking: &str, ip: Ipv4Addr) -> Option<S
         })
 }
 
+// ANCHOR: per_query
 impl ContainerResolver {
     fn all(&self) -> Vec<Container> {
         self.containers.list().unwrap_or_default()
@@ -94,6 +95,7 @@ impl ContainerResolver {
         reverse(&self.all(), &self.container_id, ip)
     }
 }
+// ANCHOR_END: per_query
 
 #[cfg(test)]
 mod tests {

@@ -48,6 +48,7 @@ pub struct NetworkRunOptions {
     pub dns_options: Vec<String>,
 }
 
+// ANCHOR: network_plan
 /// Where the container's network comes from, decided before anything is made.
 #[derive(Debug, Clone)]
 pub enum NetworkPlan {
@@ -60,8 +61,10 @@ pub enum NetworkPlan {
     /// A bridge network: the default one or a user-defined one.
     Bridge(Box<NetworkRecord>),
 }
+// ANCHOR_END: network_plan
 
 impl NetworkPlan {
+    // ANCHOR: plan_namespace
     /// The namespace the init gets.
     pub fn namespace(&self) -> NetworkNamespace {
         match self {
@@ -72,6 +75,7 @@ impl NetworkPlan {
             }
         }
     }
+    // ANCHOR_END: plan_namespace
 
     /// `HostConfig.NetworkMode`.
     pub fn mode_string(&self, asked: &str) -> String {
@@ -277,6 +281,7 @@ impl Engine {
         })
     }
 
+    // ANCHOR: disconnect_sandbox
     /// Undoes [`Engine::connect_sandbox`]: ports, DNS server, endpoints (addresses back to
     /// IPAM, veth pairs deleted).
     pub fn disconnect_sandbox(&self, mut sandbox: Sandbox) {
@@ -292,9 +297,11 @@ impl Engine {
             }
         }
     }
+    // ANCHOR_END: disconnect_sandbox
 }
 
 impl Engine {
+    // ANCHOR: forget_container_network
     /// For a container whose `minidocker run` died with it (SIGKILL): gives back the addresses
     /// it still holds and deletes the port rules its record still shows. Its veth pairs went
     /// with its network namespace.
@@ -338,8 +345,10 @@ impl Engine {
         }
         Ok(())
     }
+    // ANCHOR_END: forget_container_network
 }
 
+// ANCHOR: write_hosts
 /// The container's `/etc/hosts`: Docker's defaults, `--add-host` entries, then its own
 /// address with its hostname.
 ///
@@ -361,6 +370,7 @@ pub fn write_hosts(
     let path = dir.join("hosts");
     std::fs::write(&path, hosts.render()).map_err(|source| NetworkError::Io { path, source })
 }
+// ANCHOR_END: write_hosts
 
 /// The container's `/etc/resolv.conf`: on user-defined networks the embedded DNS server
 /// (`nameserver 127.0.0.11`, `options ndots:0`) with the host's search domains; elsewhere

@@ -150,6 +150,7 @@ impl NetworkStore {
         Ok(NetworkStore { root })
     }
 
+    // ANCHOR: network_lock
     /// Takes the exclusive lock on network state: flock(2), waiting for other processes.
     pub fn lock(&self) -> Result<NetworkLock, NetworkError> {
         let path = self.root.join("lock");
@@ -174,6 +175,7 @@ impl NetworkStore {
             ipam_path: self.root.join("ipam.json"),
         })
     }
+    // ANCHOR_END: network_lock
 
     fn record_path(&self, id: &str) -> PathBuf {
         self.root.join("networks").join(format!("{id}.json"))
