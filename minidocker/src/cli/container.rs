@@ -55,12 +55,6 @@ const PS_HEADERS: [(&str, &str); 9] = [
     ("CreatedAt", "CREATED AT"),
 ];
 
-fn seconds_since(rfc3339: &str) -> f64 {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0)
-        .unwrap_or(0.0)
-}
-
 /// Docker's `formatter.Ellipsis`: at most `width` characters, the last one `…` when cut.
 pub(super) fn ellipsis(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
@@ -69,42 +63,10 @@ pub(super) fn ellipsis(s: &str, width: usize) -> String {
     s.chars().take(width - 1).chain(std::iter::once('…')).collect()
 }
 
-/// The status column: `Up 3 seconds`, `Up 3 seconds (Paused)`, `Exited (0) 41 seconds ago`,
-/// `Created`.
-fn status(s: &ContainerSummary) -> String {
-    let state = &s.container.state;
-    match state.status.as_str() {
-        "running" | "paused" if s.running => {
-            let up = format!("Up {}", human_duration(seconds_since(&state.started_at)));
-            match state.paused {
-                true => format!("{up} (Paused)"),
-                false => up,
-            }
-        }
-        "exited" => format!(
-            "Exited ({}) {} ago",
-            state.exit_code,
-            human_duration(seconds_since(&state.finished_at))
-        ),
-        "created" => "Created".into(),
-        other => other.to_owned(),
-    }
-}
-
 /// The fields of one `ps` row, named as Docker's formatter names them.
 pub(super) fn ps_row(s: &ContainerSummary, trunc: bool) -> Value {
     let c = &s.container;
-    // moby's daemon/list.go: arguments with a space are shown in single quotes
-    let mut command = std::iter::once(c.path.clone())
-        .chain(c.args.iter().map(|a| {
-            if a.contains(' ') {
-                format!("'{a}'")
-            } else {
-                a.clone()
-            }
-        }))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let mut command = s.command();
     if trunc {
         command = ellipsis(&command, 20);
     }
@@ -120,8 +82,12 @@ pub(super) fn ps_row(s: &ContainerSummary, trunc: bool) -> Value {
         "Image": c.config.image,
         "Command": format!("{command:?}"),
         "CreatedAt": created_at,
-        "RunningFor": format!("{} ago", human_duration(seconds_since(&c.created))),
-        "Status": status(s),
+        // the docker CLI's: from `Created`, whole seconds since the epoch
+        "RunningFor": format!(
+            "{} ago",
+            human_duration((chrono::Utc::now().timestamp() - s.created_unix()).max(0) as f64)
+        ),
+        "Status": s.status(),
         "State": c.state.status,
         "Ports": displayable_ports(&c.network_settings.ports),
         "Names": c.name.trim_start_matches('/'),

@@ -11,6 +11,7 @@ use nix::unistd::Pid;
 
 use super::Engine;
 use crate::container::{Container, ContainerError, now_rfc3339};
+use crate::format::units::human_duration;
 
 /// One row of `ps`, before formatting.
 #[derive(Debug, Clone)]
@@ -18,6 +19,60 @@ pub struct ContainerSummary {
     pub container: Container,
     /// Running right now (checked against the kernel, not only the saved state).
     pub running: bool,
+}
+
+/// Seconds from an RFC 3339 time to now (0 for an unreadable one).
+fn seconds_since(rfc3339: &str) -> f64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0)
+        .unwrap_or(0.0)
+}
+
+impl ContainerSummary {
+    // ANCHOR: summary_text
+    /// The command line as `ps` shows it (moby's `daemon/list.go`): the arguments that contain
+    /// a space in single quotes.
+    pub fn command(&self) -> String {
+        let c = &self.container;
+        std::iter::once(c.path.clone())
+            .chain(c.args.iter().map(|a| {
+                if a.contains(' ') {
+                    format!("'{a}'")
+                } else {
+                    a.clone()
+                }
+            }))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The status column (Docker's `State.String()`): `Up 3 seconds`, `Up 3 seconds (Paused)`,
+    /// `Exited (0) 41 seconds ago`, `Created`.
+    pub fn status(&self) -> String {
+        let state = &self.container.state;
+        match state.status.as_str() {
+            "running" | "paused" if self.running => {
+                let up = format!("Up {}", human_duration(seconds_since(&state.started_at)));
+                match state.paused {
+                    true => format!("{up} (Paused)"),
+                    false => up,
+                }
+            }
+            "exited" => format!(
+                "Exited ({}) {} ago",
+                state.exit_code,
+                human_duration(seconds_since(&state.finished_at))
+            ),
+            "created" => "Created".into(),
+            other => other.to_owned(),
+        }
+    }
+    // ANCHOR_END: summary_text
+
+    /// When it was created, in seconds since the epoch (0 for an unreadable time).
+    pub fn created_unix(&self) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(&self.container.created).map_or(0, |t| t.timestamp())
+    }
 }
 
 impl Engine {

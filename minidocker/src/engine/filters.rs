@@ -110,6 +110,18 @@ impl Filters {
         }
     }
 
+    /// Docker's `Match`: true when `name` is not filtered, or one of its values equals `source`
+    /// or, read as a regular expression, matches somewhere in it (`name=^web`, `id=3f5`). A value
+    /// that is not a valid expression only matches exactly.
+    pub fn matches(&self, name: &str, source: &str) -> bool {
+        if self.exact_match(name, source) {
+            return true;
+        }
+        self.get(name)
+            .iter()
+            .any(|pattern| regex::Regex::new(pattern).is_ok_and(|re| re.is_match(source)))
+    }
+
     /// Docker's `MatchKVList`: every `key` or `key=value` of filter `name` is in `labels`.
     /// True when `name` is not filtered; false for no labels at all.
     pub fn match_kv_list(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
@@ -497,6 +509,17 @@ mod tests {
         assert!(f.dangling_for_list().is_err());
         assert_eq!(f.dangling_for_prune().unwrap(), Some(true));
         assert_eq!(Filters::default().dangling_for_list().unwrap(), None);
+    }
+
+    #[test]
+    fn match_is_exact_or_a_regular_expression() {
+        let f = Filters::parse(&["name=^we", "id=3f5", "status=("]).unwrap();
+        assert!(f.matches("name", "web"));
+        assert!(!f.matches("name", "aweb"));
+        assert!(f.matches("id", "a3f5b"), "anywhere in the value");
+        assert!(f.matches("status", "("), "an invalid expression matches exactly");
+        assert!(!f.matches("status", "(x"));
+        assert!(f.matches("label", "anything"), "not filtered");
     }
 
     #[test]

@@ -15,13 +15,16 @@
 use std::collections::HashMap;
 
 use ch05_images::{Digest, Reference};
+use serde::Serialize;
 
 use super::filters::{Filters, parse_until};
+use super::go_json::nil_if_empty;
 use super::{Engine, EngineError};
 use crate::container::Container;
 
-/// One line of `docker rmi`'s output (`Untagged: …` / `Deleted: …`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of `docker rmi`'s output (`Untagged: …` / `Deleted: …`); in the API
+/// `{"Untagged": …}` or `{"Deleted": …}` (Docker's `types.ImageDeleteResponseItem`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum DeleteRecord {
     /// A familiar name, `busybox:latest`.
     Untagged(String),
@@ -29,11 +32,13 @@ pub enum DeleteRecord {
     Deleted(String),
 }
 
-/// What `docker image prune` removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What `docker image prune` removed (`types.ImagesPruneReport` in the API).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PruneReport {
+    #[serde(rename = "ImagesDeleted", serialize_with = "nil_if_empty")]
     pub records: Vec<DeleteRecord>,
     /// The bytes of the layers it released.
+    #[serde(rename = "SpaceReclaimed")]
     pub space_reclaimed: u64,
 }
 
@@ -384,6 +389,30 @@ mod tests {
         assert!(is_single_reference(&[r("busybox"), r(&format!("busybox@{d}"))]));
         assert!(!is_single_reference(&[r("busybox"), r(&format!("other@{d}"))]));
         assert!(is_single_reference(&[r(&format!("busybox@{d}"))]));
+    }
+
+    #[test]
+    fn records_and_reports_serialize_as_dockers() {
+        let records = vec![
+            DeleteRecord::Untagged("app:1".into()),
+            DeleteRecord::Deleted("sha256:ab".into()),
+        ];
+        assert_eq!(
+            serde_json::to_string(&records).unwrap(),
+            r#"[{"Untagged":"app:1"},{"Deleted":"sha256:ab"}]"#
+        );
+        let report = PruneReport {
+            records,
+            space_reclaimed: 6,
+        };
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            r#"{"ImagesDeleted":[{"Untagged":"app:1"},{"Deleted":"sha256:ab"}],"SpaceReclaimed":6}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&PruneReport::default()).unwrap(),
+            r#"{"ImagesDeleted":null,"SpaceReclaimed":0}"#
+        );
     }
 
     #[test]

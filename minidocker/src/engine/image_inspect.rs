@@ -12,6 +12,7 @@ use ch05_images::{Digest, Image};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::go_json::nil_if_empty;
 use super::images::GO_ZERO_UNIX;
 use super::{Engine, EngineError, STORAGE_DRIVER};
 
@@ -189,17 +190,22 @@ pub struct ImageInspect {
 }
 // ANCHOR_END: image_inspect
 
-/// One row of `docker history`, top layer first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One row of `docker history`, top layer first; serializes to Docker's
+/// `image.HistoryResponseItem` (`GET /images/{name}/history`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct HistoryItem {
-    /// `sha256:…` for the image and its parents, `<missing>` for steps of a pulled image.
-    pub id: String,
+    pub comment: String,
     /// Seconds since the epoch.
     pub created: i64,
     pub created_by: String,
-    pub comment: String,
+    /// `sha256:…` for the image and its parents, `<missing>` for steps of a pulled image.
+    #[serde(rename = "Id")]
+    pub id: String,
     /// The bytes the step's layer adds, 0 for `empty_layer` steps.
     pub size: u64,
+    /// `null` for a step without tags.
+    #[serde(serialize_with = "nil_if_empty")]
     pub tags: Vec<String>,
 }
 

@@ -7,14 +7,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 
 use ch05_images::{Digest, History, Image, ImageConfig, LayerMeta, Reference, ReferenceError, StoreError};
+use serde::Serialize;
 
 use super::filters::{Filters, PatternError, path_match};
+use super::go_json::nil_if_empty;
 use super::{Engine, EngineError};
 
 /// `time.Time{}.Unix()`: Go's zero time, for an image without `created`.
 pub const GO_ZERO_UNIX: i64 = -62_135_596_800;
 
-/// One image as `docker images` (`GET /images/json`) describes it.
+// ANCHOR: image_summary
+/// One image as `docker images` (`GET /images/json`) describes it. It serializes to Docker's
+/// `types.ImageSummary`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageSummary {
     pub id: Digest,
@@ -32,7 +36,47 @@ pub struct ImageSummary {
     pub shared_size: i64,
     /// Containers created from it; -1 when not computed.
     pub containers: i64,
-    pub labels: BTreeMap<String, String>,
+    /// The config's labels; `None` when it has none at all (Docker prints `null`, and `{}`
+    /// for an image whose config says `"Labels": {}`, as committed images do).
+    pub labels: Option<BTreeMap<String, String>>,
+}
+// ANCHOR_END: image_summary
+
+/// `types.ImageSummary` in Docker's field order; the lists are `null` when empty.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImageSummaryJson<'a> {
+    containers: i64,
+    created: i64,
+    id: &'a Digest,
+    labels: &'a Option<BTreeMap<String, String>>,
+    parent_id: String,
+    #[serde(serialize_with = "nil_if_empty")]
+    repo_digests: &'a [String],
+    #[serde(serialize_with = "nil_if_empty")]
+    repo_tags: &'a [String],
+    shared_size: i64,
+    size: u64,
+    /// The same as `Size` since Docker 1.10 (removed from the API in 1.44).
+    virtual_size: u64,
+}
+
+impl Serialize for ImageSummary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ImageSummaryJson {
+            containers: self.containers,
+            created: self.created,
+            id: &self.id,
+            labels: &self.labels,
+            parent_id: self.parent.as_ref().map(Digest::to_string).unwrap_or_default(),
+            repo_digests: &self.repo_digests,
+            repo_tags: &self.repo_tags,
+            shared_size: self.shared_size,
+            size: self.size,
+            virtual_size: self.size,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl ImageSummary {
@@ -90,14 +134,27 @@ pub(super) fn sort_names(names: &mut [Reference]) {
     names.sort_by_key(|r| r.to_string());
 }
 
+/// A reference error as the daemon words it: Docker 20.10's reference parser words the
+/// uppercase error without the repository (`repository name must be lowercase`).
+fn daemon_reference_error(e: ReferenceError) -> EngineError {
+    match e {
+        ReferenceError::Uppercase(_) => {
+            EngineError::Invalid("invalid reference format: repository name must be lowercase".to_owned())
+        }
+        other => other.into(),
+    }
+}
+
+/// `name` parsed and normalised as the daemon parses it (no default tag added).
+pub fn parse_daemon_reference(name: &str) -> Result<Reference, EngineError> {
+    Reference::parse_name(name).map_err(daemon_reference_error)
+}
+
 impl Engine {
-    /// The image id `name` names. A daemon-side lookup: Docker 20.10's reference parser words the
-    /// uppercase error without the repository (`repository name must be lowercase`).
+    /// The image id `name` names, with the daemon's wording of reference errors.
     pub fn resolve_image(&self, name: &str) -> Result<Digest, EngineError> {
         self.images.resolve(name).map_err(|e| match e {
-            StoreError::Reference(ReferenceError::Uppercase(_)) => {
-                EngineError::Invalid("invalid reference format: repository name must be lowercase".to_owned())
-            }
+            StoreError::Reference(r) => daemon_reference_error(r),
             other => other.into(),
         })
     }
@@ -189,8 +246,8 @@ impl Engine {
             if before.is_some_and(|b| created >= b) || since.is_some_and(|s| created <= s) {
                 continue;
             }
-            let labels = image.config.config.labels.clone().unwrap_or_default();
-            if !filters.match_kv_list("label", &labels) {
+            let labels = image.config.config.labels.clone();
+            if !filters.match_kv_list("label", labels.as_ref().unwrap_or(&BTreeMap::new())) {
                 continue;
             }
             let mut repo_tags = Vec::new();
@@ -452,6 +509,30 @@ mod tests {
         let summary = &engine.list_images(&Filters::default(), true).unwrap()[1];
         assert_eq!(summary.parent, None);
         assert!(summary.is_dangling());
+    }
+
+    #[test]
+    fn summaries_serialize_as_dockers_image_summary() {
+        let (_dir, engine) = engine();
+        let parent = put(&engine, "2024-01-01T00:00:00Z", &[], None);
+        let child = put(&engine, "2024-01-02T00:00:00Z", &[("a", "b")], Some("child:1"));
+        engine.images.set_parent(&child, &parent).unwrap();
+        let listed = engine.list_images(&Filters::default(), true).unwrap();
+        let json = serde_json::to_value(&listed).unwrap();
+        // Docker 20.10: names as lists (`null` when there are none), `ParentId` empty when unknown
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"Containers": -1, "Created": 1704153600, "Id": child.to_string(), "Labels": {"a": "b"},
+                 "ParentId": parent.to_string(), "RepoDigests": null, "RepoTags": ["child:1"],
+                 "SharedSize": -1, "Size": 0, "VirtualSize": 0},
+                {"Containers": -1, "Created": 1704067200, "Id": parent.to_string(), "Labels": null,
+                 "ParentId": "", "RepoDigests": ["<none>@<none>"], "RepoTags": ["<none>:<none>"],
+                 "SharedSize": -1, "Size": 0, "VirtualSize": 0},
+            ])
+        );
+        let keys: Vec<&String> = json[0].as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 10);
     }
 
     #[test]

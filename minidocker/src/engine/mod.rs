@@ -23,10 +23,13 @@ use crate::container::{ContainerError, ContainerStore};
 mod archive;
 mod cgroups;
 mod commit;
+mod container_filters;
 mod container_inspect;
+mod container_list;
 mod containers;
 mod distribution;
 pub mod filters;
+mod go_json;
 mod image_delete;
 mod image_inspect;
 mod images;
@@ -42,16 +45,18 @@ mod update;
 
 pub use cgroups::{CGROUP_RECORD, CgroupGuard, ContainerCgroup};
 pub use commit::CommitOptions;
+pub use container_filters::CONTAINER_LIST_FILTERS;
 pub use container_inspect::{ContainerInspect, InspectHostConfig};
+pub use container_list::{ContainerListEntry, ContainerListOptions, ListedPort};
 pub use containers::ContainerSummary;
 pub use distribution::{DistributionError, ProgressOut};
 pub use image_delete::{DeleteRecord, PruneReport};
 pub use image_inspect::{HistoryItem, ImageInspect};
-pub use images::{GO_ZERO_UNIX, ImageSummary, ImportOptions};
+pub use images::{GO_ZERO_UNIX, ImageSummary, ImportOptions, parse_daemon_reference};
 pub use layers::ContainerLayer;
 pub use run::{RunError, RunOptions};
 pub use stats::{ContainerStats, StatsSampler};
-pub use system::{ContainerUsage, DiskUsage};
+pub use system::{ContainerUsage, DiskUsage, SystemDf};
 
 /// The default data root, laid out like `/var/lib/docker`.
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/minidocker";

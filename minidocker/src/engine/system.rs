@@ -11,7 +11,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use ch05_images::Digest;
+use serde::Serialize;
 
+use super::container_list::ContainerListEntry;
 use super::filters::Filters;
 use super::images::ImageSummary;
 use super::{ContainerSummary, Engine, EngineError};
@@ -110,12 +112,9 @@ impl Engine {
 
         let containers = containers
             .into_iter()
-            .map(|summary| {
-                let size_rw = match self.images.mount(&summary.container.id) {
-                    Ok(Some(mount)) => dir_size(&self.layers.diff_dir(&mount.mount_id)),
-                    _ => 0,
-                };
-                ContainerUsage { summary, size_rw }
+            .map(|summary| ContainerUsage {
+                size_rw: self.container_size_rw(&summary.container.id),
+                summary,
             })
             .collect();
         Ok(DiskUsage {
@@ -125,6 +124,63 @@ impl Engine {
         })
     }
     // ANCHOR_END: disk_usage
+
+    /// The bytes in the container's own layer, the upper dir of its overlay (`SizeRw`).
+    pub fn container_size_rw(&self, id: &str) -> u64 {
+        match self.images.mount(id) {
+            Ok(Some(mount)) => dir_size(&self.layers.diff_dir(&mount.mount_id)),
+            _ => 0,
+        }
+    }
+
+    /// `SizeRw` and `SizeRootFs`: the bytes of the container's own layer, and those plus the
+    /// bytes of every layer under it (the image it was made from); (0, 0) without a layer.
+    pub fn container_sizes(&self, id: &str) -> Result<(u64, u64), EngineError> {
+        let Some(mount) = self.images.mount(id)? else {
+            return Ok((0, 0));
+        };
+        let rw = dir_size(&self.layers.diff_dir(&mount.mount_id));
+        let mut below = 0;
+        let mut next = mount.parent;
+        while let Some(chain_id) = next {
+            let layer = self.images.layer(&chain_id)?;
+            below += layer.size;
+            next = layer.parent;
+        }
+        Ok((rw, rw + below))
+    }
+
+    /// `GET /system/df`: [`Engine::disk_usage`] in Docker's shape.
+    pub fn system_df(&self) -> Result<SystemDf, EngineError> {
+        let du = self.disk_usage()?;
+        Ok(SystemDf {
+            layers_size: du.layers_size,
+            containers: du
+                .containers
+                .iter()
+                .map(|c| self.container_entry(&c.summary, true))
+                .collect::<Result<_, _>>()?,
+            images: du.images,
+            volumes: Vec::new(),
+            build_cache: None,
+            builder_size: 0,
+        })
+    }
+}
+
+/// What `GET /system/df` answers: Docker 20.10's `types.DiskUsage`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SystemDf {
+    pub layers_size: u64,
+    pub images: Vec<ImageSummary>,
+    /// With `SizeRw` (when not 0) and `SizeRootFs`.
+    pub containers: Vec<ContainerListEntry>,
+    /// No volumes yet: always empty.
+    pub volumes: Vec<serde_json::Value>,
+    /// No builder yet: always `null`.
+    pub build_cache: Option<Vec<serde_json::Value>>,
+    pub builder_size: u64,
 }
 
 #[cfg(test)]

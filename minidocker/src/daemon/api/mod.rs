@@ -2,8 +2,12 @@
 //! error body `{"message": "…"}` with its status codes.
 
 pub mod container_inspect;
+pub mod containers;
+pub mod disk_usage;
 pub mod error;
+pub mod images;
 pub mod networks;
+pub mod params;
 pub mod system;
 
 use std::path::PathBuf;
@@ -152,7 +156,10 @@ pub fn router(state: AppState) -> Router {
         .route("/version", get(system::version))
         .route("/info", get(system::info))
         .merge(networks::routes())
+        .merge(images::routes())
+        .merge(containers::routes())
         .merge(container_inspect::routes())
+        .merge(disk_usage::routes())
         .fallback(page_not_found)
         .layer(middleware::from_fn(versions_and_headers))
         .with_state(state)
