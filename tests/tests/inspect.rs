@@ -363,11 +363,16 @@ fn the_docker_cli_inspects_containers_through_the_api() {
         ])
         .assert_clean_success()
         .assert_stdout(&format!("{id} default overlay2 busybox\n"));
-    // the CLI 28.2.2 against dockerd 20.10 words it so
+    // the CLI 28.2.2 against dockerd 20.10 words them so
     daemon
         .docker(&["container", "inspect", "nosuch"])
         .assert_code(1)
         .assert_stderr("Error response from daemon: No such container: nosuch\n");
+    daemon
+        .docker(&["inspect", "nosuch"])
+        .assert_code(1)
+        .assert_stdout("[]\n")
+        .assert_stderr("Error: No such object: nosuch\n");
 
     let answer = daemon.http("GET", "/v1.41/containers/web/json", None);
     assert_eq!(answer.status, 200, "{answer:?}");

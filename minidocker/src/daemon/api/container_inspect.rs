@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use serde::Deserialize;
 
+use super::params::bool_value;
 use super::{ApiError, AppState};
 use crate::engine::ContainerInspect;
 
@@ -26,11 +27,7 @@ async fn inspect(
     Path(id): Path<String>,
     Query(q): Query<InspectQuery>,
 ) -> Result<Json<ContainerInspect>, ApiError> {
-    // Docker's `BoolValue`: absent, empty, `0`, `no`, `false`, `none` are false
-    let size = !matches!(
-        q.size.as_deref().unwrap_or("").trim().to_lowercase().as_str(),
-        "" | "0" | "no" | "false" | "none"
-    );
+    let size = bool_value(q.size.as_deref());
     state
         .blocking(move |engine| Ok(Json(engine.inspect_container_with_size(&id, size)?)))
         .await
