@@ -17,6 +17,8 @@ pub mod engine;
 pub mod env;
 pub mod format;
 pub mod instructions;
+pub mod logs;
 pub mod names;
 pub mod progress;
 pub mod runtime;
+pub mod shim;

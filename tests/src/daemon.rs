@@ -17,6 +17,7 @@ use crate::test_env::TestEnv;
 #[derive(Debug)]
 pub struct TestDaemon {
     dir: tempfile::TempDir,
+    data_root: PathBuf,
     process: Option<Spawned>,
 }
 
@@ -78,6 +79,7 @@ impl TestDaemon {
         let process = env.cmd(&arg_refs).timeout(Duration::from_secs(600)).spawn();
         let mut daemon = TestDaemon {
             dir,
+            data_root: env.data_root().to_owned(),
             process: Some(process),
         };
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -159,7 +161,10 @@ pub fn http_on(socket: &Path, method: &str, path: &str, body: Option<&str>) -> H
     // A server may answer (413) and close before reading a large body: that is an answer.
     if let Err(e) = stream.write_all(request.as_bytes()) {
         assert!(
-            matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset),
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+            ),
             "sending the request: {e}"
         );
     }
@@ -183,7 +188,30 @@ impl Drop for TestDaemon {
     fn drop(&mut self) {
         if let Some(process) = self.process.take() {
             process.signal(Signal::SIGTERM);
-            let _ = process.wait();
+            let out = process.wait();
+            if std::thread::panicking() {
+                eprintln!("--- the daemon's output:\n{out}");
+                for shim_log in shim_logs(&self.data_root) {
+                    eprintln!(
+                        "--- {}:\n{}",
+                        shim_log.display(),
+                        std::fs::read_to_string(&shim_log).unwrap_or_default()
+                    );
+                }
+            }
         }
     }
+}
+
+/// The shims' own logs (`containers/<id>/shim.log`), shown when a test fails.
+fn shim_logs(data_root: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(data_root.join("containers"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path().join("shim.log"))
+                .filter(|p| p.exists())
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -159,6 +159,9 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker network COMMAND", help_template = group_help!("network"))]
     Network(NetworkCommand),
+    /// Run one created container for the daemon (its shim; not for people)
+    #[command(hide = true)]
+    Shim { id: String },
     /// Serve the Docker Remote API (dockerd's flags and daemon.json)
     #[command(override_usage = "minidocker daemon [OPTIONS]", help_template = DOCKER_HELP)]
     Daemon(crate::daemon::DaemonFlags),
@@ -403,8 +406,9 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return report_parse_error(&err, &args),
     };
-    if !matches!(cli.command, Command::Daemon(_)) {
-        init_logging(&cli.log_level); // the daemon takes its level from its own flags
+    // The daemon takes its level from its own flags; the shim's stderr is its container's.
+    if !matches!(cli.command, Command::Daemon(_) | Command::Shim { .. }) {
+        init_logging(&cli.log_level);
     }
     match cli.command {
         Command::Run(args) => run::run(&cli.data_root, &cli.cgroup_parent, *args),
@@ -466,6 +470,13 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         },
         Command::System(SystemCommand::Df(args)) => system::df(&cli.data_root, args, "system df"),
         Command::Daemon(flags) => daemon(&flags),
+        Command::Shim { id } => match crate::shim::run(&cli.data_root, &cli.cgroup_parent, &id) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("minidocker shim: {e:#}");
+                125
+            }
+        },
     }
 }
 

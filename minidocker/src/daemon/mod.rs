@@ -23,6 +23,9 @@ use anyhow::{Context, Result};
 
 pub use config::{DaemonConfig, DaemonFlags};
 
+/// How long a shutdown waits for requests in flight.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(config: DaemonConfig) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -53,10 +56,19 @@ async fn serve(config: DaemonConfig) -> Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    while let Some(result) = servers.join_next().await {
-        if let Ok(Err(e)) = result {
-            tracing::warn!(error = %e, "listener ended with an error");
+    // Requests in flight get a moment to finish; streams that never end (a follow, an
+    // attach) do not hold the daemon up. Containers keep running under their shims.
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while let Some(result) = servers.join_next().await {
+            if let Ok(Err(e)) = result {
+                tracing::warn!(error = %e, "listener ended with an error");
+            }
         }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::info!("connections still open after {SHUTDOWN_GRACE:?}: closing them");
+        servers.abort_all();
     }
     Ok(())
 }

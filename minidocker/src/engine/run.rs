@@ -14,6 +14,7 @@ use super::network::sandbox::{resolv_conf, write_hosts};
 use super::network::settings::{NetworkHostConfig, PortBinding};
 use super::network::{NetworkPlan, NetworkRunOptions, NetworkSettings};
 use super::{ContainerLayer, Engine};
+use crate::atomic::write_json_atomic;
 use crate::container::{
     Config, Container, HostConfig, State, ZERO_TIME, generate_id, now_rfc3339, validate_name,
 };
@@ -22,7 +23,10 @@ use crate::names::random_name;
 use crate::runtime::{LaunchSpec, Launched, launch_placed};
 
 /// What `run` was asked to do (the body of `POST /containers/create` from chapter 10 on).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Saved at create time as `<container dir>/start.json` (minidocker's own file) for `start`;
+/// the resource limits and published ports are not in it: they are in hostconfig.json.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct RunOptions {
     pub image: String,
     /// Replaces the image's CMD when not empty.
@@ -36,6 +40,7 @@ pub struct RunOptions {
     pub interactive: bool,
     pub auto_remove: bool,
     /// The resource flags as given (`-m`, `--cpus`, …), validated by `run` itself.
+    #[serde(skip)]
     pub resources: Resources,
     /// `--cgroup-parent`; empty: the engine's default.
     pub cgroup_parent: String,
@@ -44,6 +49,9 @@ pub struct RunOptions {
     /// `--expose`: `80/tcp` keys.
     pub expose: Vec<String>,
 }
+
+/// The file `create` saves the run options in, for `start`.
+pub const START_SPEC: &str = "start.json";
 
 /// Why a container did not run. The message is Docker's; `exit_code` is what `run` exits with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +86,19 @@ impl Engine {
     // ANCHOR: run
     /// Create a container from `opts`, run it in the foreground and return its exit code.
     pub fn run(&self, opts: &RunOptions) -> Result<i32, RunError> {
+        let id = self.create_container(opts)?;
+        let result = self.start_created(&id);
+        if opts.auto_remove {
+            self.remove_container_layer(&id).map_err(RunError::engine)?;
+            self.containers.remove(&id).map_err(RunError::engine)?;
+        }
+        result
+    }
+    // ANCHOR_END: run
+
+    /// `create`: checks everything that can be checked, then makes the container's records
+    /// and its layer; returns its id. Nothing is left behind when it fails.
+    pub fn create_container(&self, opts: &RunOptions) -> Result<String, RunError> {
         // Everything that can be checked is checked before anything is created.
         let name = opts
             .name
@@ -108,19 +129,15 @@ impl Engine {
             .clone()
             .filter(|u| !u.is_empty())
             .or_else(|| defaults.user.clone().filter(|u| !u.is_empty()));
-        let user_spec = match user_flag.as_deref() {
-            None => None,
-            Some(u) => Some(UserSpec::parse(u).map_err(RunError::engine)?),
-        };
-        let workdir = match workdir_flag.as_deref() {
-            None | Some("") => PathBuf::from("/"),
-            Some(w) if !w.starts_with('/') => {
-                return Err(RunError::engine(format!(
-                    "the working directory '{w}' is invalid, it needs to be an absolute path"
-                )));
-            }
-            Some(w) => PathBuf::from(w),
-        };
+        // checked now, used at start
+        if let Some(u) = user_flag.as_deref() {
+            UserSpec::parse(u).map_err(RunError::engine)?;
+        }
+        if let Some(w) = workdir_flag.as_deref().filter(|w| !w.starts_with('/')) {
+            return Err(RunError::engine(format!(
+                "the working directory '{w}' is invalid, it needs to be an absolute path"
+            )));
+        }
         // Docker: the image's ENTRYPOINT, then the run's arguments or else the image's CMD.
         let cmd: Vec<String> = match (&opts.command, &defaults.cmd) {
             (c, _) if !c.is_empty() => c.clone(),
@@ -159,7 +176,7 @@ impl Engine {
             defaults.exposed_ports.iter().flatten().map(|(k, _)| k.as_str()),
             opts,
         );
-        let mut container = Container {
+        let container = Container {
             id: id.clone(),
             created: now_rfc3339(),
             path: command[0].clone(),
@@ -197,33 +214,91 @@ impl Engine {
             let _ = self.containers.remove(&id);
             return Err(RunError::engine(e));
         }
-        let layer = match self.create_container_layer(&id, image_layers.last()) {
-            Ok(layer) => layer,
-            Err(e) => {
-                // not created after all: leave nothing behind
-                let _ = self.containers.remove(&id);
-                return Err(RunError::engine(e));
-            }
+        let saved = write_json_atomic(&dir.join(START_SPEC), opts).map_err(RunError::engine);
+        if let Err(e) = saved.and_then(|()| {
+            self.create_container_layer(&id, image_layers.last())
+                .map_err(RunError::engine)
+        }) {
+            // not created after all: leave nothing behind
+            let _ = self.containers.remove(&id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// `start` of a created container, in the foreground of this process: returns its exit
+    /// code once it has ended (the shim of chapter 8 calls this too).
+    pub fn start_created(&self, id: &str) -> Result<i32, RunError> {
+        let mut container = self.containers.load(id).map_err(RunError::engine)?;
+        if self.is_running(&container) {
+            return Err(RunError::engine(format!("container {id} is already running")));
+        }
+        let dir = self.containers.dir(id);
+        let host_config = self.containers.host_config(id).map_err(RunError::engine)?;
+        let opts = self.start_spec(id)?;
+        let image = self
+            .images
+            .get(&container.image.parse().map_err(RunError::engine)?)
+            .map_err(RunError::engine)?;
+        let image_env = image.config.config.env.clone().unwrap_or_default();
+        let layer = self
+            .container_layer(id)
+            .map_err(RunError::engine)?
+            .ok_or_else(|| RunError::engine(format!("container {id} has no layer")))?;
+        let user_spec = match container.config.user.as_str() {
+            "" => None,
+            u => Some(UserSpec::parse(u).map_err(RunError::engine)?),
         };
-        let result = self.start_foreground(
+        let workdir = match container.config.working_dir.as_str() {
+            "" => PathBuf::from("/"),
+            w => PathBuf::from(w),
+        };
+        let plan = self
+            .plan_network(&opts.network, false)
+            .map_err(RunError::engine)?;
+        let exposed: Vec<String> = container
+            .config
+            .exposed_ports
+            .iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .collect();
+        self.start_foreground(
             &mut container,
             &dir,
             &layer,
-            &defaults.env.clone().unwrap_or_default(),
-            opts,
+            &image_env,
+            &opts,
             user_spec.as_ref(),
             &workdir,
-            &checked.resources,
+            &host_config.resources(),
             &plan,
             &exposed,
-        );
-        if opts.auto_remove {
-            self.remove_container_layer(&id).map_err(RunError::engine)?;
-            self.containers.remove(&id).map_err(RunError::engine)?;
-        }
-        result
+        )
     }
-    // ANCHOR_END: run
+
+    /// The saved `start.json`, with the limits and published ports put back from the host
+    /// config.
+    pub fn start_spec(&self, id: &str) -> Result<RunOptions, RunError> {
+        let host_config = self.containers.host_config(id).map_err(RunError::engine)?;
+        let path = self.containers.dir(id).join(START_SPEC);
+        let bytes = std::fs::read(&path).map_err(|e| RunError::engine(format!("{}: {e}", path.display())))?;
+        let mut opts: RunOptions = serde_json::from_slice(&bytes)
+            .map_err(|e| RunError::engine(format!("{}: {e}", path.display())))?;
+        opts.resources = host_config.resources();
+        for (key, bindings) in &host_config.network.port_bindings {
+            for binding in bindings {
+                let host = match (binding.host_ip.as_str(), binding.host_port.as_str()) {
+                    ("", "") => String::new(),
+                    (ip, port) => format!("{ip}:{port}:"),
+                };
+                let spec = format!("{host}{key}");
+                let mappings = ch07_network::parse_port_spec(&spec).map_err(RunError::engine)?;
+                opts.network.publish.extend(mappings);
+            }
+        }
+        Ok(opts)
+    }
 
     #[allow(clippy::too_many_arguments)]
     fn start_foreground(

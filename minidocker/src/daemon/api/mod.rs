@@ -6,6 +6,7 @@ pub mod containers;
 pub mod disk_usage;
 pub mod error;
 pub mod images;
+pub mod lifecycle;
 pub mod networks;
 pub mod params;
 pub mod system;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub cgroup_parent: String,
     pub bip: Option<ch07_network::Ipv4Net>,
     pub config: DaemonConfig,
+    /// The shims this daemon started that have ended, with their container's exit code.
+    pub ended: lifecycle::EndedShims,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             cgroup_parent: config.cgroup_parent.clone(),
             bip: config.bip,
             config: config.clone(),
+            ended: lifecycle::EndedShims::default(),
         }
     }
 
@@ -160,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .merge(containers::routes())
         .merge(container_inspect::routes())
         .merge(disk_usage::routes())
+        .merge(lifecycle::routes())
         .fallback(page_not_found)
         .layer(middleware::from_fn(versions_and_headers))
         .with_state(state)

@@ -27,8 +27,9 @@ use crate::container::Container;
 use crate::engine::Engine;
 use crate::runtime::NetworkNamespace;
 
-/// The network flags of `run`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The network flags of `run` (saved with the run options; `-p` is in hostconfig.json).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct NetworkRunOptions {
     /// `--network`; empty: the default bridge (recorded as `default`, as Docker does).
     pub mode: String,
@@ -37,6 +38,7 @@ pub struct NetworkRunOptions {
     /// `--network-alias`.
     pub aliases: Vec<String>,
     /// `-p`, parsed.
+    #[serde(skip)]
     pub publish: Vec<PortMapping>,
     /// `-P`: every exposed port on a port the engine picks.
     pub publish_all: bool,

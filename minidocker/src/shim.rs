@@ -1,0 +1,81 @@
+//! The shim: one process per container started by the daemon, the parent of its init.
+//!
+//! ```text
+//!  daemon ──spawn (setsid)──▶ minidocker shim <id> ──clone──▶ container init
+//!                               │ stdout, stderr pipes ◀──────── fd 1, 2
+//!                               └▶ <id>-json.log (json-file)
+//! ```
+//!
+//! It runs the container exactly as `minidocker run` does in the foreground (the engine's
+//! `start_created`: cgroup, network, supervise, exit recorded), with the container's output
+//! going to its json-file log instead of a terminal. It does not depend on the daemon: the
+//! daemon can die and come back, the shim keeps its container and records how it ends. It
+//! ends only once the container's last output is in the log; the daemon, which reaps it,
+//! then removes a `--rm` container.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::thread::JoinHandle;
+
+use anyhow::{Context, Result};
+
+use crate::engine::Engine;
+use crate::logs::{LogWriter, Stream, log_path};
+
+/// A pipe whose write end is installed as this process's `fd` (1 or 2), and a thread copying
+/// what arrives into the log.
+fn capture(fd: i32, stream: Stream, writer: &LogWriter) -> Result<JoinHandle<()>> {
+    let (read, write): (OwnedFd, OwnedFd) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe2(2)")?;
+    // dup2(2) onto fd 1 or 2: the container's init inherits it (dup2 clears O_CLOEXEC).
+    // SAFETY: fd is 1 or 2, always open in this process; the OwnedFd `write` stays valid
+    // for the call and is closed right after (fd keeps the pipe open).
+    let mut target = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    nix::unistd::dup2(write.as_fd(), &mut target).context("dup2(2)")?;
+    std::mem::forget(target); // fd 1/2 stay open: they are the pipe now
+    drop(write);
+    let writer = writer.clone();
+    Ok(std::thread::spawn(move || {
+        let _ = writer.copy_from(stream, std::fs::File::from(read));
+    }))
+}
+
+/// Points fd 1 and 2 at /dev/null, closing this process's ends of the output pipes (the
+/// copiers then end once the container's processes have closed theirs).
+fn release_outputs() {
+    if let Ok(null) = std::fs::File::options().write(true).open("/dev/null") {
+        for fd in [1, 2] {
+            // SAFETY: as in `capture`, fd 1 and 2 are open for the whole process.
+            let mut target = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+            let _ = nix::unistd::dup2(null.as_fd(), &mut target);
+            std::mem::forget(target);
+        }
+    }
+}
+
+/// `minidocker shim <id>`: runs the created container `id`; exits with its exit code.
+pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
+    // Orphans of the container's processes come to us, not to the host's init.
+    nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")?;
+    let mut engine = Engine::open(data_root)?;
+    engine.cgroup_parent = cgroup_parent.to_owned();
+    let container = engine.containers.find(id)?;
+    let dir = engine.containers.dir(&container.id);
+    let writer = LogWriter::create(&log_path(&dir, &container.id)).context("opening the container's log")?;
+    let copiers = [
+        capture(1, Stream::Stdout, &writer)?,
+        capture(2, Stream::Stderr, &writer)?,
+    ];
+    let result = engine.start_created(&container.id);
+    release_outputs();
+    for copier in copiers {
+        let _ = copier.join();
+    }
+    match result {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            tracing::warn!(container = %container.id, error = %e.message, "start failed");
+            Ok(e.exit_code)
+        }
+    }
+}
