@@ -37,6 +37,7 @@ pub fn run(config: DaemonConfig) -> Result<()> {
 }
 
 async fn serve(config: DaemonConfig) -> Result<()> {
+    let signals = ShutdownSignals::install()?;
     std::fs::create_dir_all(&config.data_root)
         .with_context(|| format!("creating data root {}", config.data_root.display()))?;
     let _pidfile = PidFile::write(&config.pidfile)?;
@@ -53,7 +54,7 @@ async fn serve(config: DaemonConfig) -> Result<()> {
         tracing::info!(address = %listener.describe(), "API listening");
         servers.spawn(listener.serve(api::router(state.clone()), stop_rx.clone()));
     }
-    shutdown_signal().await;
+    signals.received().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     // Requests in flight get a moment to finish; streams that never end (a follow, an
@@ -73,17 +74,27 @@ async fn serve(config: DaemonConfig) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        // without signal handlers we can only wait forever
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, caught from the start (before the sockets exist), so a signal that
+/// comes early still means a clean shutdown.
+struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> Result<ShutdownSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(ShutdownSignals {
+            term: signal(SignalKind::terminate()).context("handling SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("handling SIGINT")?,
+        })
+    }
+
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
     }
 }
 

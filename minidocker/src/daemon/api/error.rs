@@ -67,7 +67,12 @@ impl From<NetworkError> for ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
         let status = match &e {
-            EngineError::NotFound(_) => StatusCode::NOT_FOUND,
+            EngineError::NotFound(_) | EngineError::Store(ch05_images::StoreError::NoSuchImage(_)) => {
+                StatusCode::NOT_FOUND
+            }
+            EngineError::Store(ch05_images::StoreError::Reference(_)) | EngineError::Reference(_) => {
+                StatusCode::BAD_REQUEST
+            }
             EngineError::Conflict(_) => StatusCode::CONFLICT,
             EngineError::Invalid(_) => StatusCode::BAD_REQUEST,
             EngineError::Network(n) => network_status(n),

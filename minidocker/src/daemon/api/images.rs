@@ -12,7 +12,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use ch05_images::StoreError;
 use ch05_images::reference::DEFAULT_TAG;
 use serde::Deserialize;
 
@@ -31,16 +30,10 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// Docker's status for an image that could not be found or named: 404 for a missing image, 400
-/// for a malformed name, the engine's status otherwise.
+/// Docker's status for an image that could not be found or named (404 for a missing image,
+/// 400 for a malformed name: `From<EngineError>` knows them).
 fn image_error(e: EngineError) -> ApiError {
-    match &e {
-        EngineError::Store(StoreError::NoSuchImage(_)) => ApiError::not_found(e.to_string()),
-        EngineError::Store(StoreError::Reference(_)) | EngineError::Reference(_) => {
-            ApiError::bad_request(e.to_string())
-        }
-        _ => e.into(),
-    }
+    e.into()
 }
 
 #[derive(Debug, Default, Deserialize)]
