@@ -15,6 +15,7 @@ pub mod container;
 pub mod daemon;
 pub mod engine;
 pub mod env;
+pub mod events;
 pub mod format;
 pub mod instructions;
 pub mod logs;

@@ -168,6 +168,8 @@ impl Engine {
         // Likewise its addresses and port rules, if its `run` could not give them back.
         self.forget_container_network(&self.containers.load(&c.id).unwrap_or(c.clone()))?;
         self.remove_container_layer(&c.id)?;
-        Ok(self.containers.remove(&c.id)?)
+        self.containers.remove(&c.id)?;
+        self.container_event(&c, "destroy", &[]);
+        Ok(())
     }
 }

@@ -122,9 +122,37 @@ pub struct Engine {
     pub networks: network::NetworkStore,
     /// The default bridge's address and subnet when the engine makes it (dockerd's `--bip`).
     pub bip: Option<ch07_network::Ipv4Net>,
+    /// `docker events`, appended to `<data-root>/events.jsonl`.
+    pub events: crate::events::EventLog,
 }
 
 impl Engine {
+    /// Records that `action` happened to container `c` (`extra` attributes beside its image
+    /// and name: `exitCode`, `signal`).
+    pub fn container_event(&self, c: &crate::container::Container, action: &str, extra: &[(&str, String)]) {
+        let mut attributes = crate::events::container_attributes(&c.config.image, &c.name);
+        for (k, v) in extra {
+            attributes.insert((*k).to_owned(), v.clone());
+        }
+        self.events
+            .emit(&crate::events::Event::new("container", action, &c.id, attributes));
+    }
+
+    /// Records that `action` (`create`, `destroy`, `connect`, `disconnect`) happened to a
+    /// network, with `container` for connect and disconnect.
+    pub fn network_event(&self, record: &network::NetworkRecord, action: &str, container: Option<&str>) {
+        let mut attributes = std::collections::BTreeMap::from([
+            ("name".to_owned(), record.name.clone()),
+            ("type".to_owned(), record.driver.clone()),
+        ]);
+        if let Some(c) = container {
+            attributes.insert("container".to_owned(), c.to_owned());
+        }
+        self.events.emit(&crate::events::Event::new(
+            "network", action, &record.id, attributes,
+        ));
+    }
+
     pub fn open(data_root: &Path) -> anyhow::Result<Engine> {
         use anyhow::Context;
         std::fs::create_dir_all(data_root)
@@ -141,6 +169,7 @@ impl Engine {
             cgroup_parent: ch06_cgroups::CgroupParent::DEFAULT.to_owned(),
             networks: network::NetworkStore::open(data_root)?,
             bip: None,
+            events: crate::events::EventLog::new(data_root),
         })
     }
 }

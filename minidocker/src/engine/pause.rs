@@ -23,6 +23,7 @@ impl Engine {
         c.state.paused = true;
         c.state.status = "paused".into();
         self.containers.save(&c)?;
+        self.container_event(&c, "pause", &[]);
         Ok(c)
     }
     // ANCHOR_END: pause
@@ -40,6 +41,7 @@ impl Engine {
         c.state.paused = false;
         c.state.status = "running".into();
         self.containers.save(&c)?;
+        self.container_event(&c, "unpause", &[]);
         Ok(c)
     }
 }

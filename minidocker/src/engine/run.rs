@@ -89,8 +89,7 @@ impl Engine {
         let id = self.create_container(opts)?;
         let result = self.start_created(&id);
         if opts.auto_remove {
-            self.remove_container_layer(&id).map_err(RunError::engine)?;
-            self.containers.remove(&id).map_err(RunError::engine)?;
+            self.remove_container(&id, true).map_err(RunError::engine)?;
         }
         result
     }
@@ -223,6 +222,7 @@ impl Engine {
             let _ = self.containers.remove(&id);
             return Err(e);
         }
+        self.container_event(&container, "create", &[]);
         Ok(id)
     }
 
@@ -433,14 +433,25 @@ impl Engine {
         };
         container.network_settings = network_settings;
         self.containers.save(container).map_err(RunError::engine)?;
+        self.container_event(container, "start", &[]);
         tracing::info!(container = %container.id, pid = pid.as_raw(), "started");
 
-        let status = supervise(pid, Reap::MainChildOnly);
-        self.disconnect_sandbox(sandbox);
-        let status = status.map_err(RunError::engine)?;
+        let status = match supervise(pid, Reap::MainChildOnly) {
+            Ok(status) => status,
+            Err(e) => {
+                self.disconnect_sandbox(sandbox);
+                return Err(RunError::engine(e));
+            }
+        };
         let code = status.code();
         // Docker's OOMKilled: the kernel's OOM killer killed a process of the container.
         let oom_killed = cgroup.cgroup().is_some_and(|cg| cg.oom_kills() > 0);
+        // Docker's order: oom, die, then the network goes.
+        if oom_killed {
+            self.container_event(container, "oom", &[]);
+        }
+        self.container_event(container, "die", &[("exitCode", code.to_string())]);
+        self.disconnect_sandbox(sandbox);
         if let Err(e) = cgroup.destroy() {
             // Kept on record: `rm` tries again.
             tracing::warn!(container = %container.id, error = %e, "removing the container's cgroup");

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 use super::error::ApiJson;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, streamed};
 use crate::container::{Container, ZERO_TIME};
 use crate::engine::network::NetworkRunOptions;
 use crate::engine::{Engine, RunError, RunOptions};
@@ -500,6 +499,7 @@ async fn kill(
             }
             nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.state.pid), signal)
                 .map_err(|e| ApiError::internal(format!("kill {}: {e}", c.state.pid)))?;
+            engine.container_event(&c, "kill", &[("signal", (signal as i32).to_string())]);
             Ok(StatusCode::NO_CONTENT)
         })
         .await
@@ -526,18 +526,24 @@ async fn stop(
             }
             let pid = nix::unistd::Pid::from_raw(c.state.pid);
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            engine.container_event(&c, "kill", &[("signal", "15".into())]);
             let deadline = std::time::Instant::now() + grace;
-            while std::time::Instant::now() < deadline {
-                if engine
+            let stopped = |engine: &Engine| {
+                engine
                     .containers
                     .load(&c.id)
                     .map_or(true, |now| !engine.is_running(&now))
-                {
+            };
+            while std::time::Instant::now() < deadline {
+                if stopped(engine) {
+                    engine.container_event(&c, "stop", &[]);
                     return Ok(StatusCode::NO_CONTENT);
                 }
                 std::thread::sleep(POLL);
             }
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            engine.container_event(&c, "kill", &[("signal", "9".into())]);
+            engine.container_event(&c, "stop", &[]);
             while engine
                 .containers
                 .load(&c.id)
@@ -583,16 +589,6 @@ struct LogsQuery {
     follow: String,
     timestamps: String,
     tail: String,
-}
-
-/// A response body fed by a blocking producer through a channel.
-fn streamed(producer: impl FnOnce(tokio::sync::mpsc::Sender<Vec<u8>>) + Send + 'static) -> Body {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
-    tokio::task::spawn_blocking(move || producer(tx));
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|bytes| (Ok::<_, std::io::Error>(bytes), rx))
-    });
-    Body::from_stream(stream)
 }
 
 /// The container's log entries (for `logs` and `attach`), sent as frames through `tx` until
@@ -731,6 +727,7 @@ async fn attach(
         .blocking(move |engine| {
             let c = find(engine, &id)?;
             let mut reader = open_log(engine, &c.id, "")?;
+            engine.container_event(&c, "attach", &[]);
             if !truthy(&q.logs) {
                 reader
                     .seek_to_end()

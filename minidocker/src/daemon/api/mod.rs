@@ -5,6 +5,7 @@ pub mod container_inspect;
 pub mod containers;
 pub mod disk_usage;
 pub mod error;
+pub mod events;
 pub mod images;
 pub mod lifecycle;
 pub mod networks;
@@ -153,6 +154,18 @@ async fn page_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "page not found")
 }
 
+/// A response body fed by a blocking producer through a channel.
+pub fn streamed(
+    producer: impl FnOnce(tokio::sync::mpsc::Sender<Vec<u8>>) + Send + 'static,
+) -> axum::body::Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    tokio::task::spawn_blocking(move || producer(tx));
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|bytes| (Ok::<_, std::io::Error>(bytes), rx))
+    });
+    axum::body::Body::from_stream(stream)
+}
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -165,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .merge(container_inspect::routes())
         .merge(disk_usage::routes())
         .merge(lifecycle::routes())
+        .merge(events::routes())
         .fallback(page_not_found)
         .layer(middleware::from_fn(versions_and_headers))
         .with_state(state)

@@ -94,6 +94,7 @@ impl Engine {
             .insert(record.name.clone(), attachment.settings);
         c.network_settings.refresh_default_bridge_fields();
         self.save_network_settings(&c)?;
+        self.network_event(&record, "connect", Some(&c.id));
         self.rewrite_hosts(&c)
     }
     // ANCHOR_END: connect_container
@@ -125,6 +126,7 @@ impl Engine {
         c.network_settings.networks.remove(&record.name);
         c.network_settings.refresh_default_bridge_fields();
         self.save_network_settings(&c)?;
+        self.network_event(&record, "disconnect", Some(&c.id));
         if self.is_running(&c) {
             self.rewrite_hosts(&c)?;
         }

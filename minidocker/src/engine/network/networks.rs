@@ -176,6 +176,7 @@ impl Engine {
             let _ = ipam.remove_network(&record.id);
             return Err(e);
         }
+        self.network_event(&record, "create", None);
         Ok(record)
     }
     // ANCHOR_END: create_network
@@ -214,6 +215,7 @@ impl Engine {
         bridge::remove_bridge(&record)?;
         lock.ipam()?.remove_network(&record.id)?;
         self.networks.remove(&record.id)?;
+        self.network_event(&record, "destroy", None);
         Ok(record)
     }
 

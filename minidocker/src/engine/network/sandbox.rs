@@ -92,6 +92,7 @@ impl NetworkPlan {
 /// What a running container's network holds until [`Engine::disconnect_sandbox`].
 #[derive(Debug, Default)]
 pub struct Sandbox {
+    container_id: String,
     attachments: Vec<Attachment>,
     publication: Option<Publication>,
     dns: Option<EmbeddedDns>,
@@ -196,7 +197,10 @@ impl Engine {
         exposed: &[String],
         dir: &Path,
     ) -> Result<(Sandbox, NetworkSettings), NetworkError> {
-        let mut sandbox = Sandbox::default();
+        let mut sandbox = Sandbox {
+            container_id: container.id.clone(),
+            ..Sandbox::default()
+        };
         let mut settings = NetworkSettings::default();
         let NetworkPlan::Bridge(network) = plan else {
             if let NetworkPlan::None = plan {
@@ -231,6 +235,7 @@ impl Engine {
             .networks
             .insert(network.name.clone(), attachment.settings.clone());
         let endpoint_id = attachment.settings.endpoint_id.clone();
+        self.network_event(network, "connect", Some(&container.id));
         sandbox.attachments.push(attachment);
         settings.refresh_default_bridge_fields();
 
@@ -297,6 +302,7 @@ impl Engine {
             if let Ok(ip) = attachment.settings.ip_address.parse() {
                 self.release_endpoint(&attachment.network.id, ip, &attachment.host_veth);
             }
+            self.network_event(&attachment.network, "disconnect", Some(&sandbox.container_id));
         }
     }
     // ANCHOR_END: disconnect_sandbox
