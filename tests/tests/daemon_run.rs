@@ -137,3 +137,74 @@ fn a_container_survives_its_daemon_being_killed_and_the_next_daemon_stops_it() {
         .assert_clean_success();
     second.docker(&["rm", "survivor"]).assert_clean_success();
 }
+
+#[test]
+fn docker_create_refuses_dockers_bad_limits_and_stats_reads_the_cgroup() {
+    root_test!();
+    let env = TestEnv::new();
+    let daemon = TestDaemon::start(&env, &[]);
+    // Docker 20.10: "Error response from daemon: Minimum memory limit allowed is 6MB"
+    let small = daemon.docker(&["create", "-m", "4m", "busybox", "true"]);
+    assert_eq!(small.code, 1, "{small}");
+    assert_eq!(
+        small.stderr,
+        "Error response from daemon: Minimum memory limit allowed is 6MB\n"
+    );
+    let cpus = daemon.docker(&["create", "--cpus", "99", "busybox", "true"]);
+    assert_eq!(cpus.code, 1, "{cpus}");
+    assert!(
+        cpus.stderr
+            .starts_with("Error response from daemon: Range of CPUs is from 0.01 to "),
+        "{cpus}"
+    );
+    assert_eq!(
+        env.container_ids(),
+        Vec::<String>::new(),
+        "a refused create left a container"
+    );
+
+    daemon
+        .docker(&[
+            "run", "-d", "--name", "st", "-m", "64m", "busybox", "sleep", "300",
+        ])
+        .assert_code(0);
+    let stats = daemon.docker(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.MemUsage}} {{.PIDs}}",
+        "st",
+    ]);
+    stats.assert_code(0);
+    let line = stats.stdout.trim();
+    assert!(
+        line.starts_with("st ") && line.contains(" / 64MiB ") && line.ends_with(" 1"),
+        "{stats}"
+    );
+    // the API's JSON has Docker's fields
+    let raw = daemon.http(
+        "GET",
+        "/v1.41/containers/st/stats?stream=false&one-shot=true",
+        None,
+    );
+    assert_eq!(raw.status, 200);
+    let v: serde_json::Value = serde_json::from_str(raw.body.trim()).expect("one JSON object");
+    for key in [
+        "read",
+        "preread",
+        "pids_stats",
+        "blkio_stats",
+        "num_procs",
+        "storage_stats",
+        "cpu_stats",
+        "precpu_stats",
+        "memory_stats",
+        "name",
+        "id",
+    ] {
+        assert!(v.get(key).is_some(), "no {key} in {v}");
+    }
+    assert_eq!(v["memory_stats"]["limit"], 64 << 20);
+    assert_eq!(v["name"], "/st");
+    daemon.docker(&["rm", "-f", "st"]).assert_code(0);
+}

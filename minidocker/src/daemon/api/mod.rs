@@ -10,6 +10,7 @@ pub mod images;
 pub mod lifecycle;
 pub mod networks;
 pub mod params;
+pub mod stats;
 pub mod system;
 
 use std::path::PathBuf;
@@ -179,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .merge(disk_usage::routes())
         .merge(lifecycle::routes())
         .merge(events::routes())
+        .merge(stats::routes())
         .fallback(page_not_found)
         .layer(middleware::from_fn(versions_and_headers))
         .with_state(state)
