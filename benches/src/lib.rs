@@ -5,10 +5,14 @@
 //! root filesystem built from the host's `busybox-static` (the same one
 //! `scripts/busybox-rootfs.sh` makes), the [`LaunchSpec`] minidocker would build for
 //! `minidocker run busybox true`, overlay layer stacks and mount guards ([`mounts`]), layer
-//! tars to unpack ([`layer_tar`]), and paired runs of ours against a floor ([`paired`]).
+//! tars to unpack ([`layer_tar`]), paired runs of ours against a floor ([`paired`]), and
+//! containers started on minidocker's networks inside a private network namespace
+//! ([`network`], and the breakdown of their time in [`network_steps`]).
 
 pub mod layer_tar;
 pub mod mounts;
+pub mod network;
+pub mod network_steps;
 pub mod paired;
 
 use std::os::unix::fs::PermissionsExt;
@@ -96,6 +100,17 @@ impl BusyboxContainer {
     /// rootfs (mounts, devices, masked and read-only paths), `/etc/{resolv.conf,hostname,hosts}`
     /// bind-mounted, root with Docker's 14 capabilities, stdin on `/dev/null`.
     pub fn launch_spec(&self, args: &[&str]) -> Result<LaunchSpec, ch03_rootfs::RootfsError> {
+        self.launch_spec_with_files(self.dir(), args)
+    }
+
+    /// [`BusyboxContainer::launch_spec`] with `/etc/{resolv.conf,hostname,hosts}` bound from
+    /// `files` instead (a container directory of an engine's data root, as `minidocker run`
+    /// binds them).
+    pub fn launch_spec_with_files(
+        &self,
+        files: &Path,
+        args: &[&str],
+    ) -> Result<LaunchSpec, ch03_rootfs::RootfsError> {
         let rootfs = self.rootfs();
         let user = resolve_user(
             &rootfs,
@@ -108,7 +123,7 @@ impl BusyboxContainer {
         for file in ["resolv.conf", "hostname", "hosts"] {
             rootfs_spec
                 .mounts
-                .push(Mount::bind(self.dir().join(file), format!("/etc/{file}")));
+                .push(Mount::bind(files.join(file), format!("/etc/{file}")));
         }
         let env = vec![
             format!("PATH={DEFAULT_PATH}"),

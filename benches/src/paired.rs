@@ -49,6 +49,15 @@ impl Paired {
         self.a.iter().zip(&self.b).map(|(a, b)| a / b).collect()
     }
 
+    /// Median of the per-pair differences `a - b`, in nanoseconds: what `a` adds to `b`.
+    pub fn difference(&self) -> f64 {
+        median(self.differences())
+    }
+
+    fn differences(&self) -> Vec<f64> {
+        self.a.iter().zip(&self.b).map(|(a, b)| a - b).collect()
+    }
+
     /// 10th, 50th and 90th percentile (nearest rank) of `values`.
     fn percentiles(values: &[f64]) -> [f64; 3] {
         let mut sorted = values.to_vec();
@@ -59,29 +68,36 @@ impl Paired {
         [0.1, 0.5, 0.9].map(|q| sorted[((sorted.len() - 1) as f64 * q).round() as usize])
     }
 
-    fn side(values: &[f64]) -> serde_json::Value {
-        let [p10, _, p90] = Paired::percentiles(values);
-        serde_json::json!({
-            "median_ns": median(values.to_vec()),
-            "p10_ns": p10,
-            "p90_ns": p90,
-            "runs": values.len(),
-        })
-    }
-
     fn to_json(&self) -> serde_json::Value {
         let [p10, _, p90] = Paired::percentiles(&self.ratios());
+        let [d10, _, d90] = Paired::percentiles(&self.differences());
         serde_json::json!({
-            "a": Paired::side(&self.a),
-            "b": Paired::side(&self.b),
+            "a": summary(&self.a),
+            "b": summary(&self.b),
             "ratio": self.ratio(),
             "ratio_p10": p10,
             "ratio_p90": p90,
+            "difference_ns": self.difference(),
+            "difference_p10_ns": d10,
+            "difference_p90_ns": d90,
         })
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+/// `{"median_ns", "p10_ns", "p90_ns", "runs"}` of times in nanoseconds, as `paired.json`
+/// has them.
+pub fn summary(values: &[f64]) -> serde_json::Value {
+    let [p10, _, p90] = Paired::percentiles(values);
+    serde_json::json!({
+        "median_ns": median(values.to_vec()),
+        "p10_ns": p10,
+        "p90_ns": p90,
+        "runs": values.len(),
+    })
+}
+
+/// The median (the mean of the middle two for an even count; NaN for none).
+pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     if n == 0 {
@@ -101,6 +117,8 @@ pub struct PairedReport {
     a: String,
     b: String,
     cases: BTreeMap<String, Paired>,
+    /// Times of parts of a run, by case and part name (see [`PairedReport::add_part`]).
+    parts: BTreeMap<String, BTreeMap<String, Vec<f64>>>,
 }
 
 impl PairedReport {
@@ -111,14 +129,25 @@ impl PairedReport {
             a: a.to_owned(),
             b: b.to_owned(),
             cases: BTreeMap::new(),
+            parts: BTreeMap::new(),
         }
+    }
+
+    /// Record the times (nanoseconds) of one part of the runs of `case` (`"a.connect"`, …),
+    /// written as `cases.<case>.parts.<part>` with their median and 10th/90th percentiles.
+    pub fn add_part(&mut self, case: &str, part: &str, ns: Vec<f64>) {
+        self.parts
+            .entry(case.to_owned())
+            .or_default()
+            .insert(part.to_owned(), ns);
     }
 
     /// Record `paired` for `case` and print one line about it.
     pub fn add(&mut self, case: &str, paired: Paired) {
         let side = |v: &[f64]| Duration::from_secs_f64(median(v.to_vec()) / 1e9);
+        let difference = paired.difference();
         eprintln!(
-            "{}: paired {case}: {} {:?}, {} {:?}, {} / {} = {:.2} ({} pairs)",
+            "{}: paired {case}: {} {:?}, {} {:?}, {} / {} = {:.2}, {} - {} = {}{:?} ({} pairs)",
             self.group,
             self.a,
             side(&paired.a),
@@ -127,6 +156,10 @@ impl PairedReport {
             self.a,
             self.b,
             paired.ratio(),
+            self.a,
+            self.b,
+            if difference < 0.0 { "-" } else { "" },
+            Duration::from_secs_f64(difference.abs() / 1e9),
             paired.a.len()
         );
         self.cases.insert(case.to_owned(), paired);
@@ -136,8 +169,21 @@ impl PairedReport {
     pub fn write(&self) -> std::io::Result<PathBuf> {
         let dir = criterion_dir().join(&self.group);
         std::fs::create_dir_all(&dir)?;
-        let cases: serde_json::Map<String, serde_json::Value> =
-            self.cases.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+        let cases: serde_json::Map<String, serde_json::Value> = self
+            .cases
+            .iter()
+            .map(|(case, paired)| {
+                let mut json = paired.to_json();
+                if let Some(parts) = self.parts.get(case) {
+                    let parts: serde_json::Map<String, serde_json::Value> = parts
+                        .iter()
+                        .map(|(part, ns)| (part.clone(), summary(ns)))
+                        .collect();
+                    json["parts"] = parts.into();
+                }
+                (case.clone(), json)
+            })
+            .collect();
         let json = serde_json::json!({ "a": self.a, "b": self.b, "cases": cases });
         let path = dir.join("paired.json");
         std::fs::write(&path, serde_json::to_vec_pretty(&json)?)?;
@@ -176,6 +222,10 @@ mod tests {
             "one outlier pair does not move it"
         );
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(
+            (paired.difference() - 20.0).abs() < 1e-9,
+            "the median of 10, 20 and 900"
+        );
     }
 
     #[test]
