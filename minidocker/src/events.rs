@@ -106,6 +106,7 @@ impl EventLog {
         &self.path
     }
 
+    // ANCHOR: emit
     /// Appends `event` (one write(2) of one line on an O_APPEND file: lines of processes
     /// writing at once do not mix). An event that cannot be written is logged, not fatal.
     pub fn emit(&self, event: &Event) {
@@ -123,6 +124,7 @@ impl EventLog {
             tracing::warn!(path = %self.path.display(), error = %e, "writing an event");
         }
     }
+    // ANCHOR_END: emit
 
     /// The events in the file now, with their end offset (to follow from).
     pub fn read_all(&self) -> (Vec<Event>, u64) {

@@ -55,6 +55,7 @@ impl LogWriter {
         })
     }
 
+    // ANCHOR: log_write
     /// Writes `bytes` as entries, one per line (a last piece without a newline is an entry
     /// of its own, as Docker writes partial lines).
     pub fn write(&self, stream: Stream, bytes: &[u8]) -> std::io::Result<()> {
@@ -72,6 +73,7 @@ impl LogWriter {
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         file.write_all(&out)
     }
+    // ANCHOR_END: log_write
 
     /// Copies everything read from `source` into the log as `stream`, until EOF.
     pub fn copy_from(&self, stream: Stream, mut source: impl Read) -> std::io::Result<()> {
@@ -134,6 +136,7 @@ impl LogReader {
     }
 }
 
+// ANCHOR: frame
 /// A frame of Docker's multiplexed stream: `[stream, 0, 0, 0, len (u32 BE)]` then the bytes.
 pub fn frame(stream: Stream, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + payload.len());
@@ -143,6 +146,7 @@ pub fn frame(stream: Stream, payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(payload);
     out
 }
+// ANCHOR_END: frame
 
 #[cfg(test)]
 mod tests {

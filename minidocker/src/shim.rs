@@ -22,6 +22,7 @@ use anyhow::{Context, Result};
 use crate::engine::Engine;
 use crate::logs::{LogWriter, Stream, log_path};
 
+// ANCHOR: capture
 /// A pipe whose write end is installed as this process's `fd` (1 or 2), and a thread copying
 /// what arrives into the log.
 fn capture(fd: i32, stream: Stream, writer: &LogWriter) -> Result<JoinHandle<()>> {
@@ -39,6 +40,7 @@ fn capture(fd: i32, stream: Stream, writer: &LogWriter) -> Result<JoinHandle<()>
         let _ = writer.copy_from(stream, std::fs::File::from(read));
     }))
 }
+// ANCHOR_END: capture
 
 /// Points fd 1 and 2 at /dev/null, closing this process's ends of the output pipes (the
 /// copiers then end once the container's processes have closed theirs).
@@ -53,6 +55,7 @@ fn release_outputs() {
     }
 }
 
+// ANCHOR: shim_run
 /// `minidocker shim <id>`: runs the created container `id`; exits with its exit code.
 pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
     // Orphans of the container's processes come to us, not to the host's init.
@@ -79,3 +82,4 @@ pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
         }
     }
 }
+// ANCHOR_END: shim_run

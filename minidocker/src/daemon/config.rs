@@ -120,6 +120,7 @@ impl DaemonConfig {
 
     /// dockerd's rules: unknown keys and keys set both ways are errors; flags fill the rest.
     pub fn merge(flags: &DaemonFlags, file: &BTreeMap<String, Value>, path: &Path) -> Result<DaemonConfig> {
+        // ANCHOR: config_unknown_keys
         let unknown: Vec<&str> = file
             .keys()
             .map(String::as_str)
@@ -131,6 +132,7 @@ impl DaemonConfig {
                 unknown.join(", ")
             );
         }
+        // ANCHOR_END: config_unknown_keys
         let mut conflicts = Vec::new();
         let mut check = |key: &str, given: bool, shown: String| {
             if given && let Some(v) = file.get(key) {

@@ -51,6 +51,7 @@ pub async fn bind_all(config: &DaemonConfig) -> Result<Vec<Bound>> {
         match parse_host(host)? {
             ("unix", path) => bound.push(bind_unix(PathBuf::from(path), config.group.as_deref()).await?),
             (_, addr) => {
+                // ANCHOR: tcp_warning
                 eprintln!(
                     "WARNING: API is accessible on http://{addr} without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/"
                 );
@@ -58,12 +59,14 @@ pub async fn bind_all(config: &DaemonConfig) -> Result<Vec<Bound>> {
                     .await
                     .with_context(|| format!("listening on tcp://{addr}"))?;
                 bound.push(Bound::Tcp { listener });
+                // ANCHOR_END: tcp_warning
             }
         }
     }
     Ok(bound)
 }
 
+// ANCHOR: bind_unix
 async fn bind_unix(path: PathBuf, group: Option<&str>) -> Result<Bound> {
     if path.exists() {
         // A socket nobody answers on is stale (a daemon that was killed); a live one is not ours.
@@ -90,6 +93,7 @@ async fn bind_unix(path: PathBuf, group: Option<&str>) -> Result<Bound> {
     }
     Ok(Bound::Unix { path, listener })
 }
+// ANCHOR_END: bind_unix
 
 impl Bound {
     pub fn describe(&self) -> String {

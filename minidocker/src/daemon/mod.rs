@@ -36,6 +36,7 @@ pub fn run(config: DaemonConfig) -> Result<()> {
     runtime.block_on(serve(config))
 }
 
+// ANCHOR: daemon_serve
 async fn serve(config: DaemonConfig) -> Result<()> {
     let signals = ShutdownSignals::install()?;
     std::fs::create_dir_all(&config.data_root)
@@ -73,6 +74,7 @@ async fn serve(config: DaemonConfig) -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: daemon_serve
 
 /// SIGTERM and SIGINT, caught from the start (before the sockets exist), so a signal that
 /// comes early still means a clean shutdown.

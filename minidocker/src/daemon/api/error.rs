@@ -36,11 +36,13 @@ impl ApiError {
     }
 }
 
+// ANCHOR: api_error_response
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(serde_json::json!({ "message": self.message }))).into_response()
     }
 }
+// ANCHOR_END: api_error_response
 
 /// Docker's status for a network error.
 fn network_status(e: &NetworkError) -> StatusCode {

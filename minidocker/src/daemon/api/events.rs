@@ -85,6 +85,7 @@ async fn events(State(state): State<AppState>, Query(q): Query<EventsQuery>) -> 
             tx.blocking_send(line).is_ok()
         };
         let in_range = |e: &Event| until.is_none_or(|u| e.time_nano <= u);
+        // ANCHOR: follow
         let (past, mut offset) = log.read_all();
         // without `since`, only what happens from now on
         let from = since.unwrap_or(started);
@@ -112,6 +113,7 @@ async fn events(State(state): State<AppState>, Query(q): Query<EventsQuery>) -> 
                 }
             }
         }
+        // ANCHOR_END: follow
     });
     let mut response = Response::new(body);
     response

@@ -259,6 +259,7 @@ fn run_options(body: CreateBody, name: Option<String>) -> Result<RunOptions, Api
     })
 }
 
+// ANCHOR: create
 /// `POST /containers/create?name=`: 201 `{"Id": …, "Warnings": […]}`.
 async fn create(
     State(state): State<AppState>,
@@ -277,6 +278,7 @@ async fn create(
         })
         .await
 }
+// ANCHOR_END: create
 
 fn find(engine: &Engine, id: &str) -> Result<Container, ApiError> {
     engine
@@ -285,6 +287,7 @@ fn find(engine: &Engine, id: &str) -> Result<Container, ApiError> {
         .map_err(|_| ApiError::not_found(format!("No such container: {id}")))
 }
 
+// ANCHOR: start_shim
 /// Starts the shim of `container` and waits until the container runs or has failed.
 fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> Result<(), ApiError> {
     use std::os::unix::process::CommandExt;
@@ -351,7 +354,9 @@ fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> Resul
     });
     Ok(())
 }
+// ANCHOR_END: start_shim
 
+// ANCHOR: shim_ended
 /// What follows the end of a container's shim: its exit code noted (the record's, else the
 /// shim's), then, for a `--rm` container, its removal.
 fn shim_ended(engine: &Engine, ended: &EndedShims, id: &str, shim_code: Option<i32>) {
@@ -366,6 +371,7 @@ fn shim_ended(engine: &Engine, ended: &EndedShims, id: &str, shim_code: Option<i
         tracing::warn!(container = %id, error = %e, "auto-removing");
     }
 }
+// ANCHOR_END: shim_ended
 
 /// `POST /containers/{id}/start`: 204; 304 if it is running already.
 async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
@@ -389,6 +395,7 @@ struct WaitQuery {
     condition: String,
 }
 
+// ANCHOR: wait
 /// `POST /containers/{id}/wait?condition=not-running|next-exit|removed`: the headers go out
 /// at once (clients wait for them before they start the container, as with dockerd), the
 /// body `{"StatusCode": n, "Error": null}` when the condition is met.
@@ -422,6 +429,7 @@ async fn wait(
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(response)
 }
+// ANCHOR_END: wait
 
 /// Blocks until `condition` holds for `first`; its exit code then.
 fn wait_for(engine: &Engine, first: &Container, condition: &str, ended_shims: &EndedShims) -> i32 {

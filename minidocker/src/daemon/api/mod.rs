@@ -54,6 +54,7 @@ impl AppState {
         }
     }
 
+    // ANCHOR: engine_blocking
     /// Runs `work` on the engine, on a thread where blocking is fine (the engine does file
     /// and netlink I/O and waits on processes).
     pub async fn blocking<T, F>(&self, work: F) -> Result<T, ApiError>
@@ -72,12 +73,14 @@ impl AppState {
         .await
         .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
     }
+    // ANCHOR_END: engine_blocking
 }
 
 /// The API version a request asked for with its path prefix (`/v1.41/...`), if any.
 #[derive(Debug, Clone)]
 pub struct RequestedVersion(pub Option<String>);
 
+// ANCHOR: strip_version
 /// Strips `/v1.xx` from the path and remembers it, before routing (so one set of routes
 /// serves `/containers/json` and `/v1.41/containers/json` alike).
 fn strip_version(mut request: Request) -> Request {
@@ -98,6 +101,7 @@ fn strip_version(mut request: Request) -> Request {
     request.extensions_mut().insert(RequestedVersion(version));
     request
 }
+// ANCHOR_END: strip_version
 
 /// The router behind the version prefix rewrite.
 pub type VersionedApp =
@@ -120,6 +124,7 @@ fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
     parts(a).cmp(&parts(b))
 }
 
+// ANCHOR: versions_and_headers
 /// Refuses versions out of range (Docker's messages) and adds Docker's headers to every answer.
 async fn versions_and_headers(request: Request, next: Next) -> Response {
     let asked = request
@@ -150,11 +155,13 @@ async fn versions_and_headers(request: Request, next: Next) -> Response {
     }
     response
 }
+// ANCHOR_END: versions_and_headers
 
 async fn page_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "page not found")
 }
 
+// ANCHOR: streamed
 /// A response body fed by a blocking producer through a channel.
 pub fn streamed(
     producer: impl FnOnce(tokio::sync::mpsc::Sender<Vec<u8>>) + Send + 'static,
@@ -166,6 +173,7 @@ pub fn streamed(
     });
     axum::body::Body::from_stream(stream)
 }
+// ANCHOR_END: streamed
 
 /// Every route.
 pub fn router(state: AppState) -> Router {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{API_VERSION, ApiError, AppState, MIN_API_VERSION};
 
+// ANCHOR: ping
 /// `GET|HEAD /_ping`: `OK`, with the API version in the headers (how clients negotiate).
 pub async fn ping() -> Response {
     let mut response = "OK".into_response();
@@ -23,6 +24,7 @@ pub async fn ping() -> Response {
     );
     response
 }
+// ANCHOR_END: ping
 
 fn kernel_version() -> String {
     nix::sys::utsname::uname()
