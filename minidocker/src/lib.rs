@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod engine;
 pub mod env;
 pub mod events;
+pub mod exec;
 pub mod format;
 pub mod instructions;
 pub mod logs;

@@ -162,6 +162,9 @@ pub enum Command {
     /// Run one created container for the daemon (its shim; not for people)
     #[command(hide = true)]
     Shim { id: String },
+    /// Run a process in a running container for the daemon (`exec`; not for people)
+    #[command(hide = true, name = "exec-helper")]
+    ExecHelper { id: String },
     /// Serve the Docker Remote API (dockerd's flags and daemon.json)
     #[command(override_usage = "minidocker daemon [OPTIONS]", help_template = DOCKER_HELP)]
     Daemon(crate::daemon::DaemonFlags),
@@ -407,7 +410,10 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         Err(err) => return report_parse_error(&err, &args),
     };
     // The daemon takes its level from its own flags; the shim's stderr is its container's.
-    if !matches!(cli.command, Command::Daemon(_) | Command::Shim { .. }) {
+    if !matches!(
+        cli.command,
+        Command::Daemon(_) | Command::Shim { .. } | Command::ExecHelper { .. }
+    ) {
         init_logging(&cli.log_level);
     }
     match cli.command {
@@ -470,6 +476,28 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         },
         Command::System(SystemCommand::Df(args)) => system::df(&cli.data_root, args, "system df"),
         Command::Daemon(flags) => daemon(&flags),
+        Command::ExecHelper { id } => {
+            let spec: crate::exec::ExecSpec = match std::env::var(crate::exec::SPEC_ENV)
+                .map_err(anyhow::Error::from)
+                .and_then(|json| serde_json::from_str(&json).map_err(anyhow::Error::from))
+            {
+                Ok(spec) => spec,
+                Err(e) => {
+                    eprintln!(
+                        "minidocker exec-helper: no exec spec in {}: {e}",
+                        crate::exec::SPEC_ENV
+                    );
+                    return 125;
+                }
+            };
+            match crate::exec::run_helper(&cli.data_root, &cli.cgroup_parent, &id, &spec) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    126
+                }
+            }
+        }
         Command::Shim { id } => match crate::shim::run(&cli.data_root, &cli.cgroup_parent, &id) {
             Ok(code) => code,
             Err(e) => {

@@ -33,7 +33,11 @@ pub fn run(config: DaemonConfig) -> Result<()> {
         .thread_name("minidocker-daemon")
         .build()
         .context("starting the daemon's runtime")?;
-    runtime.block_on(serve(config))
+    let result = runtime.block_on(serve(config));
+    // Blocking work still going (a `wait` or a log follow for a client that went away) must
+    // not keep the process alive: the containers live on under their shims.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 // ANCHOR: daemon_serve

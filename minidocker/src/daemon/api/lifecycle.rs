@@ -9,11 +9,10 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 use super::error::ApiJson;
 use super::{ApiError, AppState, streamed};
@@ -57,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .route("/containers/{id}/wait", post(wait))
         .route("/containers/{id}/kill", post(kill))
         .route("/containers/{id}/stop", post(stop))
+        .route("/containers/{id}/pause", post(pause))
+        .route("/containers/{id}/unpause", post(unpause))
         .route("/containers/{id}", axum::routing::delete(remove))
         .route("/containers/{id}/logs", get(logs))
         .route("/containers/{id}/attach", post(attach))
@@ -564,6 +565,28 @@ async fn stop(
         .await
 }
 
+/// `POST /containers/{id}/pause`: the freezer (chapter 6); 204.
+async fn pause(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    state
+        .blocking(move |engine| {
+            find(engine, &id)?;
+            engine.pause_container(&id)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+/// `POST /containers/{id}/unpause`: 204.
+async fn unpause(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    state
+        .blocking(move |engine| {
+            find(engine, &id)?;
+            engine.unpause_container(&id)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct RemoveQuery {
     #[serde(default)]
@@ -765,29 +788,7 @@ async fn attach(
             );
         }
     };
-    let Some(on_upgrade) = on_upgrade else {
-        // a client that does not upgrade gets the stream as the body
-        return Ok(Response::new(streamed(produce)));
-    };
-    tokio::spawn(async move {
-        let Ok(upgraded) = on_upgrade.await else { return };
-        let mut io = hyper_util::rt::TokioIo::new(upgraded);
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
-        tokio::task::spawn_blocking(move || produce(tx));
-        while let Some(bytes) = rx.recv().await {
-            if io.write_all(&bytes).await.is_err() {
-                return;
-            }
-        }
-        let _ = io.shutdown().await;
-    });
-    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.docker.raw-stream"),
-    );
-    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    headers.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
-    Ok(response)
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    tokio::task::spawn_blocking(move || produce(tx));
+    Ok(super::raw_stream(on_upgrade, rx))
 }

@@ -6,6 +6,7 @@ pub mod containers;
 pub mod disk_usage;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod images;
 pub mod lifecycle;
 pub mod networks;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub config: DaemonConfig,
     /// The shims this daemon started that have ended, with their container's exit code.
     pub ended: lifecycle::EndedShims,
+    /// The execs created through this daemon.
+    pub execs: exec::Execs,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             bip: config.bip,
             config: config.clone(),
             ended: lifecycle::EndedShims::default(),
+            execs: exec::Execs::default(),
         }
     }
 
@@ -175,6 +179,42 @@ pub fn streamed(
 }
 // ANCHOR_END: streamed
 
+/// The answer of `attach` and `exec start`: the connection is taken over (HTTP 101,
+/// `Upgrade: tcp`, as dockerd answers the CLI's `Connection: Upgrade`) and carries what `rx`
+/// brings until it ends; a client that does not ask to upgrade gets it as the body.
+pub fn raw_stream(
+    on_upgrade: Option<hyper::upgrade::OnUpgrade>,
+    mut rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+) -> axum::response::Response {
+    use axum::http::header;
+    use tokio::io::AsyncWriteExt;
+    let Some(on_upgrade) = on_upgrade else {
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|bytes| (Ok::<_, std::io::Error>(bytes), rx))
+        });
+        return axum::response::Response::new(axum::body::Body::from_stream(stream));
+    };
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else { return };
+        let mut io = hyper_util::rt::TokioIo::new(upgraded);
+        while let Some(bytes) = rx.recv().await {
+            if io.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+        let _ = io.shutdown().await;
+    });
+    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.docker.raw-stream"),
+    );
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
+    response
+}
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -189,6 +229,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lifecycle::routes())
         .merge(events::routes())
         .merge(stats::routes())
+        .merge(exec::routes())
         .fallback(page_not_found)
         .layer(middleware::from_fn(versions_and_headers))
         .with_state(state)
