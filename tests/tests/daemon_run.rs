@@ -105,6 +105,7 @@ fn kill_and_wait_report_the_signal_in_the_exit_code() {
         .assert_stdout("busy\nsleeper\n");
 }
 
+// ANCHOR: survives_sigkill
 #[test]
 fn a_container_survives_its_daemon_being_killed_and_the_next_daemon_stops_it() {
     root_test!();
@@ -137,6 +138,7 @@ fn a_container_survives_its_daemon_being_killed_and_the_next_daemon_stops_it() {
         .assert_clean_success();
     second.docker(&["rm", "survivor"]).assert_clean_success();
 }
+// ANCHOR_END: survives_sigkill
 
 #[test]
 fn docker_create_refuses_dockers_bad_limits_and_stats_reads_the_cgroup() {
