@@ -93,6 +93,58 @@ pub struct State {
     pub finished_at: String,
 }
 
+/// `HostConfig.RestartPolicy`: `no`, `always`, `unless-stopped`, `on-failure` (with a
+/// maximum number of retries, 0 for none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestartPolicy {
+    pub name: String,
+    pub maximum_retry_count: i64,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            name: "no".into(),
+            maximum_retry_count: 0,
+        }
+    }
+}
+
+impl RestartPolicy {
+    /// Docker's check of a policy (`--restart` on `run`/`create`): the name, and a count only
+    /// with `on-failure`.
+    pub fn validate(&self) -> Result<(), String> {
+        match self.name.as_str() {
+            "" | "no" | "always" | "unless-stopped" if self.maximum_retry_count != 0 => Err(format!(
+                "maximum retry count cannot be used with restart policy '{}'",
+                self.name
+            )),
+            "" | "no" | "always" | "unless-stopped" => Ok(()),
+            "on-failure" if self.maximum_retry_count < 0 => {
+                Err("maximum retry count cannot be negative".into())
+            }
+            "on-failure" => Ok(()),
+            other => Err(format!("invalid restart policy '{other}'")),
+        }
+    }
+
+    /// Whether a container that ended with `code` after `restarts` restarts, `stopped` saying
+    /// whether a user stopped it (`docker stop`): then no policy restarts it.
+    pub fn restarts(&self, code: i32, restarts: i64, stopped: bool) -> bool {
+        if stopped {
+            return false;
+        }
+        match self.name.as_str() {
+            "always" | "unless-stopped" => true,
+            "on-failure" => {
+                code != 0 && (self.maximum_retry_count == 0 || restarts < self.maximum_retry_count)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The settings `run` decided for the host side of a container (`HostConfig` in
 /// `docker inspect`, `hostconfig.json` on disk): for now its resource limits, with Docker's
 /// field names, order and units (bytes, µs, nano-CPUs), after Docker's create-time defaults
@@ -119,6 +171,10 @@ pub struct HostConfig {
     /// `--network`, `-p`, `--dns`, `--add-host` (chapter 7).
     #[serde(flatten)]
     pub network: NetworkHostConfig,
+    /// `--restart` (chapter 8).
+    pub restart_policy: RestartPolicy,
+    /// `--rm`.
+    pub auto_remove: bool,
 }
 
 impl HostConfig {
@@ -157,6 +213,8 @@ impl HostConfig {
             oom_kill_disable: resources.oom_kill_disable,
             pids_limit: resources.pids_limit,
             network: NetworkHostConfig::default(),
+            restart_policy: RestartPolicy::default(),
+            auto_remove: false,
         }
     }
 }
@@ -179,6 +237,9 @@ pub struct Container {
     /// Its networks and published ports (chapter 7).
     #[serde(default)]
     pub network_settings: NetworkSettings,
+    /// How many times its restart policy has restarted it (chapter 8).
+    #[serde(default)]
+    pub restart_count: i64,
 }
 
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -368,7 +429,7 @@ mod tests {
         let json = serde_json::to_string(&hc).unwrap();
         assert_eq!(
             json,
-            r#"{"CpuShares":0,"Memory":52428800,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"CpuPeriod":0,"CpuQuota":0,"CpusetCpus":"","CpusetMems":"","MemoryReservation":0,"MemorySwap":104857600,"OomKillDisable":false,"PidsLimit":null,"NetworkMode":"","PortBindings":{},"PublishAllPorts":false,"Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null}"#
+            r#"{"CpuShares":0,"Memory":52428800,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"CpuPeriod":0,"CpuQuota":0,"CpusetCpus":"","CpusetMems":"","MemoryReservation":0,"MemorySwap":104857600,"OomKillDisable":false,"PidsLimit":null,"NetworkMode":"","PortBindings":{},"PublishAllPorts":false,"Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null,"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"AutoRemove":false}"#
         );
         assert_eq!(hc.resources().memory_swap, 100 << 20);
         // A record without some fields (an older minidocker) reads with the defaults.
@@ -406,6 +467,7 @@ mod tests {
             image: "sha256:x".into(),
             name: "/web".into(),
             network_settings: NetworkSettings::default(),
+            restart_count: 0,
         };
         store.create(&c).unwrap();
         let err = store.check_name_free("web").unwrap_err().to_string();

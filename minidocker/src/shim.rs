@@ -11,11 +11,13 @@
 //! going to its json-file log instead of a terminal. It does not depend on the daemon: the
 //! daemon can die and come back, the shim keeps its container and records how it ends. It
 //! ends only once the container's last output is in the log; the daemon, which reaps it,
-//! then removes a `--rm` container.
+//! then removes a `--rm` container. It also carries out the restart policy (`--restart`):
+//! the container runs again, after a delay, as long as the policy says so.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -56,6 +58,61 @@ fn release_outputs() {
 }
 
 // ANCHOR: shim_run
+/// The file a user's `stop` leaves in the container's directory: no policy restarts it
+/// (Docker's "manually stopped"); `start` removes it.
+pub const STOPPED_BY_USER: &str = "stopped-by-user";
+
+/// Docker's restart delays: 100 ms, doubled after each restart, at most a minute, back to
+/// 100 ms once the container has run for 10 s.
+const FIRST_DELAY: Duration = Duration::from_millis(100);
+const MAX_DELAY: Duration = Duration::from_secs(60);
+const RAN_LONG_ENOUGH: Duration = Duration::from_secs(10);
+
+// ANCHOR: restart_policy
+/// Runs the container, and again as its restart policy says, with Docker's growing delay;
+/// each restart counts in `RestartCount`. Returns how the last run ended.
+fn run_with_policy(engine: &Engine, id: &str) -> Result<i32, crate::engine::RunError> {
+    let policy = engine
+        .containers
+        .host_config(id)
+        .map(|h| h.restart_policy)
+        .unwrap_or_default();
+    let mut delay = FIRST_DELAY;
+    loop {
+        let began = Instant::now();
+        let result = engine.start_created(id);
+        let Ok(code) = result else { return result };
+        let Ok(mut c) = engine.containers.load(id) else {
+            return Ok(code);
+        };
+        let stopped = engine.containers.dir(id).join(STOPPED_BY_USER).exists();
+        if !policy.restarts(code, c.restart_count, stopped) {
+            return Ok(code);
+        }
+        if began.elapsed() >= RAN_LONG_ENOUGH {
+            delay = FIRST_DELAY;
+        }
+        c.state.restarting = true;
+        c.state.status = "restarting".into();
+        c.restart_count += 1;
+        if engine.containers.save(&c).is_err() {
+            return Ok(code); // removed meanwhile
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(MAX_DELAY);
+        // a `stop` or `rm` during the delay wins
+        if engine.containers.dir(id).join(STOPPED_BY_USER).exists() || engine.containers.load(id).is_err() {
+            if let Ok(mut c) = engine.containers.load(id) {
+                c.state.restarting = false;
+                c.state.status = "exited".into();
+                let _ = engine.containers.save(&c);
+            }
+            return Ok(code);
+        }
+    }
+}
+// ANCHOR_END: restart_policy
+
 /// `minidocker shim <id>`: runs the created container `id`; exits with its exit code.
 pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
     // Orphans of the container's processes come to us, not to the host's init.
@@ -69,7 +126,7 @@ pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
         capture(1, Stream::Stdout, &writer)?,
         capture(2, Stream::Stderr, &writer)?,
     ];
-    let result = engine.start_created(&container.id);
+    let result = run_with_policy(&engine, &container.id);
     release_outputs();
     for copier in copiers {
         let _ = copier.join();

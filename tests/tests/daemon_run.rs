@@ -210,3 +210,128 @@ fn docker_create_refuses_dockers_bad_limits_and_stats_reads_the_cgroup() {
     assert_eq!(v["name"], "/st");
     daemon.docker(&["rm", "-f", "st"]).assert_code(0);
 }
+
+/// Waits until `f` holds (the shim restarts with Docker's growing delays).
+#[track_caller]
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "not within 20 s: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn restart_policies_restart_what_they_should_and_count() {
+    root_test!();
+    let env = TestEnv::new();
+    let daemon = TestDaemon::start(&env, &[]);
+    let state = |name: &str| {
+        daemon
+            .docker(&[
+                "inspect",
+                "-f",
+                "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}",
+                name,
+            ])
+            .stdout
+            .trim()
+            .to_owned()
+    };
+    // on-failure:2: two restarts, then it stays exited with its code
+    daemon
+        .docker(&[
+            "run",
+            "-d",
+            "--name",
+            "flaky",
+            "--restart",
+            "on-failure:2",
+            "busybox",
+            "sh",
+            "-c",
+            "exit 3",
+        ])
+        .assert_code(0);
+    eventually("flaky restarted twice then exited", || {
+        state("flaky") == "exited 2 3"
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(state("flaky"), "exited 2 3", "a third restart");
+    // a clean exit is not a failure
+    daemon
+        .docker(&[
+            "run",
+            "-d",
+            "--name",
+            "fine",
+            "--restart",
+            "on-failure",
+            "busybox",
+            "true",
+        ])
+        .assert_code(0);
+    eventually("fine exited", || state("fine") == "exited 0 0");
+
+    // always: a killed container comes back; a stopped one does not
+    daemon
+        .docker(&[
+            "run",
+            "-d",
+            "--name",
+            "always",
+            "--restart",
+            "always",
+            "busybox",
+            "sleep",
+            "300",
+        ])
+        .assert_code(0);
+    eventually("always running", || state("always") == "running 0 0");
+    daemon.docker(&["kill", "always"]).assert_code(0);
+    eventually("always restarted after kill", || state("always") == "running 1 0");
+    daemon.docker(&["stop", "-t", "1", "always"]).assert_code(0);
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(state("always").starts_with("exited 1 "), "{}", state("always"));
+
+    // unless-stopped, stopped by a user
+    daemon
+        .docker(&[
+            "run",
+            "-d",
+            "--name",
+            "unless",
+            "--restart",
+            "unless-stopped",
+            "busybox",
+            "sleep",
+            "300",
+        ])
+        .assert_code(0);
+    eventually("unless running", || state("unless").starts_with("running"));
+    daemon.docker(&["stop", "-t", "1", "unless"]).assert_code(0);
+
+    // a new daemon starts `always` again (even stopped by a user), not `unless-stopped`
+    drop(daemon);
+    let daemon = TestDaemon::start(&env, &[]);
+    let status = |name: &str| {
+        daemon
+            .docker(&["inspect", "-f", "{{.State.Status}}", name])
+            .stdout
+            .trim()
+            .to_owned()
+    };
+    eventually("always started by the new daemon", || {
+        status("always") == "running"
+    });
+    assert_eq!(status("unless"), "exited");
+    assert_eq!(status("flaky"), "exited");
+
+    // Docker's refusals
+    let bad = daemon.docker(&["run", "-d", "--restart", "sometimes", "busybox", "true"]);
+    assert_eq!(bad.code, 125, "{bad}");
+    assert!(bad.stderr.contains("invalid restart policy"), "{bad}");
+    daemon
+        .docker(&["rm", "-f", "always", "unless", "flaky", "fine"])
+        .assert_code(0);
+}

@@ -271,6 +271,7 @@ pub(super) fn run(data_root: &Path, cgroup_parent: &str, args: RunArgs) -> ExitC
         cgroup_parent: container_cgroup_parent,
         network,
         expose,
+        restart_policy: Default::default(),
     };
     match engine.run(&opts) {
         Ok(code) => code,

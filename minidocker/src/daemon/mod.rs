@@ -52,6 +52,14 @@ async fn serve(config: DaemonConfig) -> Result<()> {
         .blocking(|engine| engine.ensure_predefined_networks().map_err(Into::into))
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let restoring = state.clone();
+    state
+        .blocking(move |engine| {
+            restart_on_daemon_start(engine, &restoring);
+            Ok(())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let bound = listeners::bind_all(&config).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
@@ -103,6 +111,41 @@ impl ShutdownSignals {
         }
     }
 }
+
+// ANCHOR: restart_on_daemon_start
+/// What restart policies ask of a daemon that starts: `always` containers that are not
+/// running start again (even those a user stopped), `unless-stopped` ones too unless a user
+/// stopped them. Containers still running under their shims are left as they are.
+fn restart_on_daemon_start(engine: &crate::engine::Engine, state: &api::AppState) {
+    for c in engine.containers.list().unwrap_or_default() {
+        // running under its shim, or never started: nothing to do
+        if engine.is_running(&c) || c.state.status == "created" {
+            continue;
+        }
+        let policy = engine
+            .containers
+            .host_config(&c.id)
+            .map(|h| h.restart_policy)
+            .unwrap_or_default();
+        let stopped = engine
+            .containers
+            .dir(&c.id)
+            .join(crate::shim::STOPPED_BY_USER)
+            .exists();
+        let start = match policy.name.as_str() {
+            "always" => true,
+            "unless-stopped" => !stopped,
+            _ => false,
+        };
+        if start {
+            let _ = std::fs::remove_file(engine.containers.dir(&c.id).join(crate::shim::STOPPED_BY_USER));
+            if let Err(e) = api::lifecycle::start_shim(engine, state, &c) {
+                tracing::warn!(container = %c.id, error = %e.message, "restarting on daemon start");
+            }
+        }
+    }
+}
+// ANCHOR_END: restart_on_daemon_start
 
 /// `--pidfile`: written at start (refusing if a live daemon holds it), removed at exit.
 #[derive(Debug)]

@@ -36,13 +36,7 @@ pub struct LogConfig {
     pub config: BTreeMap<String, String>,
 }
 
-/// `HostConfig.RestartPolicy`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RestartPolicy {
-    pub name: String,
-    pub maximum_retry_count: i64,
-}
+pub use crate::container::RestartPolicy;
 
 // ANCHOR: inspect_host_config
 /// Go's `container.HostConfig` in its field order, as `inspect` prints it. The fields
@@ -388,7 +382,7 @@ impl Engine {
             hosts_path: path_if_exists(files_dir.join("hosts")),
             log_path: path_if_exists(dir.join(format!("{}-json.log", c.id))),
             name: c.name.clone(),
-            restart_count: 0,
+            restart_count: c.restart_count,
             driver: STORAGE_DRIVER.to_owned(),
             platform: "linux".to_owned(),
             mount_label: String::new(),
@@ -529,6 +523,7 @@ mod tests {
             image: format!("sha256:{}", "cd".repeat(32)),
             name: "/x".into(),
             network_settings: NetworkSettings::default(),
+            restart_count: 0,
         }
     }
 

@@ -48,6 +48,8 @@ pub struct RunOptions {
     pub network: NetworkRunOptions,
     /// `--expose`: `80/tcp` keys.
     pub expose: Vec<String>,
+    /// `--restart` (chapter 8), carried out by the container's shim.
+    pub restart_policy: crate::container::RestartPolicy,
 }
 
 /// The file `create` saves the run options in, for `start`.
@@ -105,6 +107,12 @@ impl Engine {
             .map(validate_name)
             .transpose()
             .map_err(RunError::engine)?;
+        opts.restart_policy.validate().map_err(RunError::engine)?;
+        if opts.auto_remove && !matches!(opts.restart_policy.name.as_str(), "" | "no") {
+            return Err(RunError::engine(
+                "can't create 'AutoRemove' container with restart policy",
+            ));
+        }
         // Docker checks the host config before it looks at the image.
         let checked = self
             .check_resources(&opts.resources, false)
@@ -205,10 +213,13 @@ impl Engine {
             image: image.id.to_string(),
             name: format!("/{name}"),
             network_settings: NetworkSettings::default(),
+            restart_count: 0,
         };
         let dir = self.containers.create(&container).map_err(RunError::engine)?;
         let mut host_config = HostConfig::with_resources(&checked.resources, &opts.cgroup_parent);
         host_config.network = network_host_config(&plan, opts);
+        host_config.restart_policy = opts.restart_policy.clone();
+        host_config.auto_remove = opts.auto_remove;
         if let Err(e) = self.containers.save_host_config(&id, &host_config) {
             let _ = self.containers.remove(&id);
             return Err(RunError::engine(e));

@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/containers/{id}/wait", post(wait))
         .route("/containers/{id}/kill", post(kill))
         .route("/containers/{id}/stop", post(stop))
+        .route("/containers/{id}/restart", post(restart))
         .route("/containers/{id}/pause", post(pause))
         .route("/containers/{id}/unpause", post(unpause))
         .route("/containers/{id}", axum::routing::delete(remove))
@@ -108,6 +109,7 @@ struct HostConfigBody {
     dns_options: Option<Vec<String>>,
     extra_hosts: Option<Vec<String>>,
     auto_remove: bool,
+    restart_policy: Option<crate::container::RestartPolicy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -257,6 +259,7 @@ fn run_options(body: CreateBody, name: Option<String>) -> Result<RunOptions, Api
             dns_options: host.dns_options.unwrap_or_default(),
         },
         expose: body.exposed_ports.unwrap_or_default().into_keys().collect(),
+        restart_policy: host.restart_policy.unwrap_or_default(),
     })
 }
 
@@ -290,7 +293,7 @@ fn find(engine: &Engine, id: &str) -> Result<Container, ApiError> {
 
 // ANCHOR: start_shim
 /// Starts the shim of `container` and waits until the container runs or has failed.
-fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> Result<(), ApiError> {
+pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> Result<(), ApiError> {
     use std::os::unix::process::CommandExt;
     // The daemon's own executable, even if its file was replaced since (a rebuild, an upgrade).
     let exe = std::path::PathBuf::from("/proc/self/exe");
@@ -384,6 +387,12 @@ async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<
                 return Ok(StatusCode::NOT_MODIFIED);
             }
             shim_state.ended.forget(&container.id);
+            let _ = std::fs::remove_file(
+                engine
+                    .containers
+                    .dir(&container.id)
+                    .join(crate::shim::STOPPED_BY_USER),
+            );
             start_shim(engine, &shim_state, &container)?;
             Ok(StatusCode::NO_CONTENT)
         })
@@ -531,8 +540,22 @@ async fn stop(
         .blocking(move |engine| {
             let c = find(engine, &id)?;
             if !engine.is_running(&c) {
+                if c.state.restarting {
+                    // between two runs: its shim sees this and does not start it again
+                    let _ = std::fs::write(
+                        engine.containers.dir(&c.id).join(crate::shim::STOPPED_BY_USER),
+                        "",
+                    );
+                    engine.container_event(&c, "stop", &[]);
+                    return Ok(StatusCode::NO_CONTENT);
+                }
                 return Ok(StatusCode::NOT_MODIFIED);
             }
+            // stopped by a user: no restart policy brings it back
+            let _ = std::fs::write(
+                engine.containers.dir(&c.id).join(crate::shim::STOPPED_BY_USER),
+                "",
+            );
             let pid = nix::unistd::Pid::from_raw(c.state.pid);
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
             engine.container_event(&c, "kill", &[("signal", "15".into())]);
@@ -560,6 +583,37 @@ async fn stop(
             {
                 std::thread::sleep(POLL);
             }
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+/// `POST /containers/{id}/restart?t=`: stop (as `stop` does), then start; 204.
+async fn restart(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<StopQuery>,
+) -> Result<StatusCode, ApiError> {
+    stop(State(state.clone()), Path(id.clone()), Query(q)).await?;
+    // the shim of the stopped run must be gone before a new one starts
+    let ended = state.ended.clone();
+    let wid = id.clone();
+    state
+        .blocking(move |engine| {
+            let c = find(engine, &wid)?;
+            // (a shim started by an earlier daemon is not in `ended`: a short wait then)
+            let deadline = std::time::Instant::now() + Duration::from_secs(3);
+            while ended.get(&c.id).is_none() && std::time::Instant::now() < deadline {
+                std::thread::sleep(POLL);
+            }
+            Ok(())
+        })
+        .await?;
+    start(State(state.clone()), Path(id.clone())).await?;
+    state
+        .blocking(move |engine| {
+            let c = find(engine, &id)?;
+            engine.container_event(&c, "restart", &[]);
             Ok(StatusCode::NO_CONTENT)
         })
         .await
