@@ -2,8 +2,8 @@
 //!
 //! ```text
 //!  daemon ──spawn (setsid)──▶ minidocker shim <id> ──clone──▶ container init
-//!                               │ stdout, stderr pipes ◀──────── fd 1, 2
-//!                               └▶ <id>-json.log (json-file)
+//!                               │ fork            stdout, stderr pipes ◀── fd 1, 2
+//!                               └▶ log copier ──▶ <id>-json.log (json-file)
 //! ```
 //!
 //! It runs the container exactly as `minidocker run` does in the foreground (the engine's
@@ -16,7 +16,6 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -25,22 +24,61 @@ use crate::engine::Engine;
 use crate::logs::{LogWriter, Stream, log_path};
 
 // ANCHOR: capture
-/// A pipe whose write end is installed as this process's `fd` (1 or 2), and a thread copying
-/// what arrives into the log.
-fn capture(fd: i32, stream: Stream, writer: &LogWriter) -> Result<JoinHandle<()>> {
-    let (read, write): (OwnedFd, OwnedFd) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe2(2)")?;
-    // dup2(2) onto fd 1 or 2: the container's init inherits it (dup2 clears O_CLOEXEC).
-    // SAFETY: fd is 1 or 2, always open in this process; the OwnedFd `write` stays valid
-    // for the call and is closed right after (fd keeps the pipe open).
-    let mut target = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-    nix::unistd::dup2(write.as_fd(), &mut target).context("dup2(2)")?;
-    std::mem::forget(target); // fd 1/2 stay open: they are the pipe now
-    drop(write);
-    let writer = writer.clone();
-    Ok(std::thread::spawn(move || {
-        let _ = writer.copy_from(stream, std::fs::File::from(read));
-    }))
+/// The process that copies the container's output into its log. It is a child of the shim,
+/// forked before anything else runs, so that the shim stays single-threaded: the shim
+/// clone(2)s the container's init, and a clone of a multi-threaded process may inherit a
+/// lock (malloc's, say) that another thread held at that instant and wait on it forever.
+#[derive(Debug)]
+struct LogCopier {
+    pid: nix::unistd::Pid,
+}
+
+/// Makes fd 1 and 2 the write ends of two pipes the copier reads into the log at `path`.
+fn start_log_copier(path: &Path) -> Result<LogCopier> {
+    let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe2(2)");
+    let (out_read, out_write): (OwnedFd, OwnedFd) = pipe()?;
+    let (err_read, err_write): (OwnedFd, OwnedFd) = pipe()?;
+    let writer = LogWriter::create(path).context("opening the container's log")?;
+    // SAFETY: the shim has started no thread yet (Engine::open and the pipes above start
+    // none), so the child may run any code.
+    match unsafe { nix::unistd::fork() }.context("fork(2)")? {
+        nix::unistd::ForkResult::Child => {
+            drop((out_write, err_write));
+            let copy = |stream: Stream, read: OwnedFd| {
+                let writer = writer.clone();
+                std::thread::spawn(move || {
+                    let _ = writer.copy_from(stream, std::fs::File::from(read));
+                })
+            };
+            let copiers = [copy(Stream::Stdout, out_read), copy(Stream::Stderr, err_read)];
+            for copier in copiers {
+                let _ = copier.join();
+            }
+            std::process::exit(0);
+        }
+        nix::unistd::ForkResult::Parent { child } => {
+            drop((out_read, err_read, writer));
+            for (fd, write) in [(1, out_write), (2, err_write)] {
+                // dup2(2) onto fd 1 or 2: the container's init inherits it (dup2 clears
+                // O_CLOEXEC).
+                // SAFETY: fd is 1 or 2, open for the whole process; `write` stays valid for
+                // the call and is closed after it (fd keeps the pipe open).
+                let mut target = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+                nix::unistd::dup2(write.as_fd(), &mut target).context("dup2(2)")?;
+                std::mem::forget(target); // fd 1/2 stay open: they are the pipe now
+            }
+            Ok(LogCopier { pid: child })
+        }
+    }
+}
+
+impl LogCopier {
+    /// Closes the shim's ends of the pipes and waits until the copier has written the last
+    /// of the container's output (it ends once every writer has closed its end).
+    fn finish(self) {
+        release_outputs();
+        let _ = nix::sys::wait::waitpid(self.pid, None);
+    }
 }
 // ANCHOR_END: capture
 
@@ -121,16 +159,9 @@ pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
     engine.cgroup_parent = cgroup_parent.to_owned();
     let container = engine.containers.find(id)?;
     let dir = engine.containers.dir(&container.id);
-    let writer = LogWriter::create(&log_path(&dir, &container.id)).context("opening the container's log")?;
-    let copiers = [
-        capture(1, Stream::Stdout, &writer)?,
-        capture(2, Stream::Stderr, &writer)?,
-    ];
+    let copier = start_log_copier(&log_path(&dir, &container.id))?;
     let result = run_with_policy(&engine, &container.id);
-    release_outputs();
-    for copier in copiers {
-        let _ = copier.join();
-    }
+    copier.finish();
     match result {
         Ok(code) => Ok(code),
         Err(e) => {

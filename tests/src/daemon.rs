@@ -76,7 +76,11 @@ impl TestDaemon {
         .collect();
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let process = env.cmd(&arg_refs).timeout(Duration::from_secs(600)).spawn();
+        let process = env
+            .cmd(&arg_refs)
+            .timeout(Duration::from_secs(600))
+            .term_with_test()
+            .spawn();
         let mut daemon = TestDaemon {
             dir,
             data_root: env.data_root().to_owned(),

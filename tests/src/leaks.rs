@@ -11,7 +11,8 @@
 //!   in) in any mounted cgroup hierarchy: `…/minidocker/<anything>`. The `minidocker`
 //!   directories themselves are shared parents and are not reported;
 //! - in the host's network namespace: the default bridge `minidocker0`, veths plugged into it,
-//!   and the `MINIDOCKER` iptables chains (tests make theirs inside namespaces of their own).
+//!   and the `MINIDOCKER` iptables chains (tests make theirs inside namespaces of their own);
+//! - `minidocker daemon`, `shim` and `exec-helper` processes still running.
 //!
 //! The Docker oracle's own state (`/tmp/minidocker-oracle`, a real dockerd used for reference
 //! runs) is not minidocker's and is not reported.
@@ -44,6 +45,8 @@ pub enum Leak {
     /// A link or firewall chain of minidocker's in the host's network namespace (tests make
     /// theirs in namespaces of their own).
     Network(String),
+    /// A daemon, shim or exec helper of minidocker's still running (pid and command line).
+    Helper(String),
 }
 
 impl std::fmt::Display for Leak {
@@ -54,6 +57,7 @@ impl std::fmt::Display for Leak {
             Leak::DataRoot(p) => write!(f, "data root: {}", p.display()),
             Leak::Cgroup(p) => write!(f, "cgroup: {}", p.display()),
             Leak::Network(what) => write!(f, "network: {what}"),
+            Leak::Helper(what) => write!(f, "process: {what}"),
         }
     }
 }
@@ -128,6 +132,7 @@ pub fn scan() -> Vec<Leak> {
         .collect();
     leaks.extend(leftover_cgroups(&hierarchies).into_iter().map(Leak::Cgroup));
     leaks.extend(host_network_leftovers().into_iter().map(Leak::Network));
+    leaks.extend(engine_helpers().into_iter().map(Leak::Helper));
     leaks
 }
 
@@ -220,6 +225,40 @@ fn container_rootfs_ids(roots: &[PathBuf]) -> HashSet<DirId> {
         .filter_map(|c| std::fs::metadata(c.path().join("merged")).ok())
         .map(|m| (m.dev(), m.ino()))
         .collect()
+}
+
+/// `minidocker daemon`, `minidocker shim` and `minidocker exec-helper` processes: a test's
+/// daemon and the shims it started should all be gone when the test is.
+pub fn engine_helpers() -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = raw
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_minidocker = args
+            .first()
+            .is_some_and(|a| a.rsplit('/').next() == Some("minidocker"));
+        if is_minidocker
+            && matches!(
+                args.get(1).map(String::as_str),
+                Some("daemon" | "shim" | "exec-helper")
+            )
+        {
+            found.push(format!("{pid} {}", args.join(" ")));
+        }
+    }
+    found
 }
 
 /// The default bridge `minidocker0`, veths plugged into it, and minidocker's iptables chains,

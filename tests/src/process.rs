@@ -111,6 +111,8 @@ pub struct Cmd {
     timeout: Duration,
     /// The network namespace the command runs in (the test's own, see [`TestNet`]).
     net: Option<TestNet>,
+    /// SIGTERM when the test's process (its spawning thread) goes, even killed.
+    term_with_test: bool,
 }
 
 impl Cmd {
@@ -128,7 +130,15 @@ impl Cmd {
             stdin: StdinMode::Null,
             timeout: DEFAULT_TIMEOUT,
             net: None,
+            term_with_test: false,
         }
+    }
+
+    /// The process gets SIGTERM if the test's process dies first (a test killed by its
+    /// timeout cannot drop its guards): prctl(PR_SET_PDEATHSIG).
+    pub fn term_with_test(mut self) -> Cmd {
+        self.term_with_test = true;
+        self
     }
 
     /// Runs the command inside `net` instead of the test's own network namespace.
@@ -209,6 +219,17 @@ impl Cmd {
         }
         if let Some(net) = &self.net {
             net.enter_on_spawn(&mut command);
+        }
+        if self.term_with_test {
+            // SAFETY: prctl(2) is async-signal-safe; it runs in the child before exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         command.stdin(match self.stdin {
             StdinMode::Null => Stdio::null(),
