@@ -408,7 +408,6 @@ fn container_record(mode: NetworkMode) -> Container {
         id: id.clone(),
         created: now_rfc3339(),
         path: "/bin/true".into(),
-        args: Vec::new(),
         config: Config {
             hostname: id[..12].to_owned(),
             image: "busybox".into(),
@@ -421,9 +420,8 @@ fn container_record(mode: NetworkMode) -> Container {
             finished_at: ZERO_TIME.into(),
             ..State::default()
         },
-        image: String::new(),
         name: format!("/bench-{}", mode.name().replace('_', "-")),
-        network_settings: Default::default(),
+        ..Container::default()
     }
 }
 
