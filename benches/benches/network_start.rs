@@ -27,6 +27,10 @@
 //! (`connect`) and teardown (`disconnect`) parts, to `target/criterion/network_start/paired.json`.
 //! Target: a network adds **under 3 ms** to a start.
 //!
+//! Then a steps pass (`minidocker_benches::network_steps`) times the pieces of
+//! `connect_sandbox` and `disconnect_sandbox` one by one, inside real starts, and writes their
+//! medians to `target/criterion/network_start/steps.json`: where the time goes.
+//!
 //! Run as root: `cargo bench -p minidocker-benches --bench network_start && benches/report`.
 
 use std::cell::RefCell;
@@ -35,7 +39,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode};
 use minidocker_benches::network::{
-    IP_COMMANDS_VETH, NetworkBench, NetworkMode, StartTimes, enter_new_network_namespace, link_exists,
+    IP_COMMANDS_OWNER, IP_COMMANDS_VETH, NetworkBench, NetworkMode, StartTimes, enter_new_network_namespace,
+    link_exists,
 };
 use minidocker_benches::network_steps::{STEPS, measure_kernel_veth_cleanup, measure_steps};
 use minidocker_benches::paired::{Paired, PairedReport, criterion_dir, median, summary};
@@ -43,8 +48,8 @@ use minidocker_benches::paired::{Paired, PairedReport, criterion_dir, median, su
 /// The criterion group, and the directory of `paired.json`.
 const GROUP: &str = "network_start";
 
-/// Pairs per networked way in the paired pass: 40-60 ms a pair (a start and a run each side,
-/// the veth deletes), about a minute in all.
+/// Pairs per networked way in the paired pass: 40-60 ms a pair (mostly the networked run's
+/// veth delete), about a minute in all.
 const PAIRS: usize = 300;
 
 /// One way of starting the container: its benchmark name and the start.
@@ -200,7 +205,7 @@ fn check_nothing_left(bench: &NetworkBench) {
     let held: Vec<String> = ipam
         .networks()
         .flat_map(|(_, n)| n.allocated.values().cloned())
-        .filter(|owner| owner != "ip-commands-floor")
+        .filter(|owner| owner != IP_COMMANDS_OWNER)
         .collect();
     assert!(held.is_empty(), "addresses still allocated to {held:?}");
 }

@@ -56,6 +56,9 @@ pub const USER_NETWORK: &str = "benchnet";
 /// The host end of the veth pair of [`NetworkBench::start_with_ip_commands`].
 pub const IP_COMMANDS_VETH: &str = "vethbench0";
 
+/// Who holds, in the engine's IPAM, the address of [`NetworkBench::start_with_ip_commands`].
+pub const IP_COMMANDS_OWNER: &str = "ip-commands-floor";
+
 /// Moves the calling thread into a new, empty network namespace (unshare(2) with
 /// `CLONE_NEWNET`) and brings its `lo` up; threads and processes it starts afterwards are born
 /// in it. Called first thing in a benchmark's `main`, before any other thread exists, it
@@ -343,6 +346,14 @@ impl NetworkBench {
     }
     // ANCHOR_END: start
 
+    /// The `--network none` container started with `place` run while its init waits (given
+    /// the init's pid), instead of the engine's network code; its exit code. For the
+    /// breakdown of [`crate::network_steps`], which does the engine's steps there itself.
+    pub fn start_placed(&self, place: impl FnOnce(i32) -> Result<(), String>) -> Result<i32, String> {
+        let container = self.container(NetworkMode::None);
+        launch_and_wait(&container.spec, |pid| place(pid.as_raw()), &mut None)
+    }
+
     /// The same start as `--network none` (same container, same new namespace), wired to the
     /// default bridge by `ip(8)` processes while the init waits, and unwired by `ip link del`
     /// after it exits: no IPAM, hosts file or DNS server, an address reserved once.
@@ -482,7 +493,7 @@ fn reserve_ip_commands_endpoint(engine: &Engine) -> Result<IpCommandsEndpoint, S
         .cloned()
         .ok_or("the default network has no IPAM entry")?;
     let ip = ipam
-        .allocate(&network.id, "ip-commands-floor", None)
+        .allocate(&network.id, IP_COMMANDS_OWNER, None)
         .map_err(text)?;
     Ok(IpCommandsEndpoint {
         bridge,
@@ -612,7 +623,7 @@ mod tests {
             .networks()
             .flat_map(|(_, n)| n.allocated.values().cloned().collect::<Vec<_>>())
             .collect();
-        assert_eq!(held, ["ip-commands-floor"], "only the floor's address is held");
+        assert_eq!(held, [IP_COMMANDS_OWNER], "only the floor's address is held");
         drop(lock);
         let data_root = bench.data_root().to_owned();
         drop(bench);

@@ -9,9 +9,10 @@
 //! engine itself, and the sum of these steps should come close to its `connect` and
 //! `disconnect` times.
 //!
-//! A namespace held by a descriptor stands in for the container's: it is released right
-//! before the veth is deleted, as the container's namespace goes when its command exits, so
-//! the kernel's own cleanup of the namespace races the delete as it does after a real run.
+//! Each round is a real start of the `--network none` container: the connect steps run while
+//! its init waits on its go pipe (as `connect_sandbox` does, in the `place` closure of
+//! `launch_placed`), on its namespace; the teardown steps after it has exited, when the
+//! kernel is already tearing that namespace down, as after a real run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -115,62 +116,73 @@ fn one_round(bench: &NetworkBench, round: usize) -> Result<Vec<(&'static str, Du
     let owner = format!("steps-{round}");
     let bridge = network.bridge_name().ok_or("the user network has no bridge")?;
     let host_veth = format!("vethstep{}", round % 1000);
-    let netns = NetNs::new().map_err(text)?;
     let mut t = Vec::new();
-
-    let (ip, gateway, gateway_address) = step(&mut t, "ipam_allocate", || {
-        let lock = engine.networks.lock().map_err(text)?;
-        let mut ipam = lock.ipam().map_err(text)?;
-        let allocation = ipam.network(&network.id).cloned().ok_or("no IPAM entry")?;
-        let ip = ipam.allocate(&network.id, &owner, None).map_err(text)?;
-        let net = Ipv4Net::new(ip, allocation.subnet.prefix()).unwrap_or(allocation.subnet);
-        Ok((net, allocation.gateway, allocation.gateway_address()))
+    let mut connected = None;
+    let code = bench.start_placed(|pid| {
+        let netns = NetNs::of_pid(pid).map_err(text)?;
+        let (ip, gateway, gateway_address) = step(&mut t, "ipam_allocate", || {
+            let lock = engine.networks.lock().map_err(text)?;
+            let mut ipam = lock.ipam().map_err(text)?;
+            let allocation = ipam.network(&network.id).cloned().ok_or("no IPAM entry")?;
+            let ip = ipam.allocate(&network.id, &owner, None).map_err(text)?;
+            let net = Ipv4Net::new(ip, allocation.subnet.prefix()).unwrap_or(allocation.subnet);
+            Ok((net, allocation.gateway, allocation.gateway_address()))
+        })?;
+        step(&mut t, "bridge_check", || {
+            ensure_bridge(network, gateway_address).map_err(text)
+        })?;
+        let mut host = step(&mut t, "veth_create", || {
+            let mut host = Netlink::open().map_err(text)?;
+            host.add_veth_into(&host_veth, "eth0", &netns).map_err(text)?;
+            Ok(host)
+        })?;
+        step(&mut t, "veth_to_bridge", || {
+            host.set_master(&host_veth, &bridge).map_err(text)?;
+            host.set_up(&host_veth).map_err(text)
+        })?;
+        let mut inside = step(&mut t, "netlink_inside", || {
+            Netlink::open_in(&netns).map_err(text)
+        })?;
+        step(&mut t, "configure_inside", || {
+            inside.set_up("lo").map_err(text)?;
+            inside
+                .set_mac("eth0", MacAddr::from_ipv4(ip.addr()))
+                .map_err(text)?;
+            inside.add_address("eth0", ip).map_err(text)?;
+            inside.set_up("eth0").map_err(text)?;
+            inside.add_default_route(gateway).map_err(text)
+        })?;
+        let dir = bench.data_root().join("steps-files");
+        std::fs::create_dir_all(&dir).map_err(text)?;
+        step(&mut t, "hosts_file", || {
+            write_hosts(&dir, "steps", &[ip.addr()], &[]).map_err(text)
+        })?;
+        let dns = step(&mut t, "dns_start", || {
+            EmbeddedDns::start(&netns, Arc::new(NameTable::new()), Vec::new()).map_err(text)
+        })?;
+        let publication = step(&mut t, "publish", || {
+            let others = engine.containers.list().unwrap_or_default();
+            Publication::publish("steps", &bridge, ip.addr(), &[], &[], &others).map_err(text)
+        })?;
+        // As connect_sandbox: the namespace's descriptor goes now; the DNS server's sockets
+        // keep the namespace until they close.
+        connected = Some((ip, dns, publication));
+        Ok(())
     })?;
-    step(&mut t, "bridge_check", || {
-        ensure_bridge(network, gateway_address).map_err(text)
-    })?;
-    let mut host = step(&mut t, "veth_create", || {
-        let mut host = Netlink::open().map_err(text)?;
-        host.add_veth_into(&host_veth, "eth0", &netns).map_err(text)?;
-        Ok(host)
-    })?;
-    step(&mut t, "veth_to_bridge", || {
-        host.set_master(&host_veth, &bridge).map_err(text)?;
-        host.set_up(&host_veth).map_err(text)
-    })?;
-    let mut inside = step(&mut t, "netlink_inside", || {
-        Netlink::open_in(&netns).map_err(text)
-    })?;
-    step(&mut t, "configure_inside", || {
-        inside.set_up("lo").map_err(text)?;
-        inside
-            .set_mac("eth0", MacAddr::from_ipv4(ip.addr()))
-            .map_err(text)?;
-        inside.add_address("eth0", ip).map_err(text)?;
-        inside.set_up("eth0").map_err(text)?;
-        inside.add_default_route(gateway).map_err(text)
-    })?;
-    drop(inside);
-    let dir = tempfile::tempdir().map_err(text)?;
-    step(&mut t, "hosts_file", || {
-        write_hosts(dir.path(), "steps", &[ip.addr()], &[]).map_err(text)
-    })?;
-    let dns = step(&mut t, "dns_start", || {
-        EmbeddedDns::start(&netns, Arc::new(NameTable::new()), Vec::new()).map_err(text)
-    })?;
-    let mut publication = step(&mut t, "publish", || {
-        let others = engine.containers.list().unwrap_or_default();
-        Publication::publish("steps", &bridge, ip.addr(), &[], &[], &others).map_err(text)
-    })?;
+    let Some((ip, dns, mut publication)) = connected else {
+        return Err("the init was never placed".into());
+    };
+    if code != 0 {
+        return Err(format!("the container exited with {code}"));
+    }
+    // The container has exited. As disconnect_sandbox: ports, DNS server (its sockets were
+    // the last hold on the namespace: the kernel starts tearing it down, the pair with it,
+    // while the engine deletes the pair too), then the endpoint.
     publication.unpublish();
-
     step(&mut t, "dns_stop", || {
         dns.stop();
         Ok(())
     })?;
-    // The container has exited: its namespace goes, and the kernel starts deleting the
-    // pair by itself while the engine deletes it too.
-    drop(netns);
     step(&mut t, "veth_delete", || {
         let mut nl = Netlink::open().map_err(text)?;
         if nl.link(&host_veth).is_ok()
