@@ -264,7 +264,12 @@ impl Engine {
                 }
             }
             let bridge = network.bridge_name().unwrap_or_default();
-            let others = self.containers.list().unwrap_or_default();
+            // the other containers' ports, to refuse one already taken: read only when needed
+            // (it costs a read of every record)
+            let others = match mappings.is_empty() {
+                true => Vec::new(),
+                false => self.containers.list().unwrap_or_default(),
+            };
             let endpoint = format!("{} ({endpoint_id})", container.name.trim_start_matches('/'));
             let publication = Publication::publish(&endpoint, &bridge, ip, &mappings, exposed, &others)?;
             settings.ports = publication.ports.clone();
