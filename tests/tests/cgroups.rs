@@ -36,6 +36,11 @@ fn read(path: &Path) -> String {
         .to_owned()
 }
 
+/// How long a container may take to be running: a liveness ceiling, not a speed target (in
+/// the lab VM under TCG a start takes seconds). The containers of these tests use
+/// `--network none`: they are about cgroups, and a bridge's iptables setup is slow there.
+const STARTUP: Duration = Duration::from_secs(60);
+
 /// The value of `key` in a flat-keyed file (`cpu.stat`, `pids.events`, `memory.oom_control`).
 fn keyed(text: &str, key: &str) -> Option<u64> {
     text.lines()
@@ -132,6 +137,8 @@ fn a_fork_bomb_is_contained_by_the_pids_limit() {
     let bomb = env.spawn_run(&[
         "--name",
         "bomb",
+        "--network",
+        "none",
         "--pids-limit",
         "20",
         "busybox",
@@ -141,13 +148,13 @@ fn a_fork_bomb_is_contained_by_the_pids_limit() {
         // fork again (and a shell that cannot fork exits).
         "bomb() { bomb | bomb & }; (bomb) & exec sleep 600",
     ]);
-    env.wait_for_running("bomb", Duration::from_secs(10));
+    env.wait_for_running("bomb", STARTUP);
     let (id, _) = env.find_container("bomb").expect("bomb exists");
     let pids = cgroup_dir(&env, Controller::Pids, &id);
     assert_eq!(read(&pids.join("pids.max")), "20");
     // The kernel refuses forks past the limit (pids.events counts them)...
     assert!(
-        eventually(Duration::from_secs(10), || {
+        eventually(Duration::from_secs(30), || {
             keyed(&read(&pids.join("pids.events")), "max").unwrap_or(0) > 0
         }),
         "no fork was refused: {}",
@@ -281,12 +288,14 @@ fn pause_freezes_the_container_and_unpause_resumes_it() {
     let run = env.spawn_run(&[
         "--name",
         "counter",
+        "--network",
+        "none",
         "busybox",
         "sh",
         "-c",
         "i=0; while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.01; done",
     ]);
-    let pid = env.wait_for_running("counter", Duration::from_secs(10));
+    let pid = env.wait_for_running("counter", STARTUP);
     let (id, _) = env.find_container("counter").expect("counter exists");
     let counter_file = PathBuf::from(format!("/proc/{pid}/root/tmp/c"));
     let counter = || -> u64 {
@@ -296,7 +305,7 @@ fn pause_freezes_the_container_and_unpause_resumes_it() {
             .unwrap_or(0)
     };
     assert!(
-        eventually(Duration::from_secs(10), || counter() > 2),
+        eventually(Duration::from_secs(30), || counter() > 2),
         "the counter never ran"
     );
 
@@ -326,7 +335,7 @@ fn pause_freezes_the_container_and_unpause_resumes_it() {
         .assert_clean_success()
         .assert_stdout("counter\n");
     assert!(
-        eventually(Duration::from_secs(10), || counter() > frozen_at),
+        eventually(Duration::from_secs(30), || counter() > frozen_at),
         "the counter did not resume"
     );
     assert_eq!(env.config(&id)["State"]["Status"], "running");
@@ -385,7 +394,7 @@ fn stats_shows_dockers_columns_from_the_cgroup() {
         "sleep",
         "300",
     ]);
-    env.wait_for_running("web", Duration::from_secs(10));
+    env.wait_for_running("web", STARTUP);
     let (id, _) = env.find_container("web").expect("web exists");
 
     let out = env.minidocker(&["stats", "--no-stream", "web"]);
@@ -474,8 +483,18 @@ fn stats_shows_dockers_columns_from_the_cgroup() {
 fn update_changes_the_limits_of_a_running_container() {
     root_test!();
     let env = TestEnv::new();
-    let _app = env.spawn_run(&["--name", "app", "-m", "50m", "busybox", "sleep", "300"]);
-    env.wait_for_running("app", Duration::from_secs(10));
+    let _app = env.spawn_run(&[
+        "--name",
+        "app",
+        "--network",
+        "none",
+        "-m",
+        "50m",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    env.wait_for_running("app", STARTUP);
     let (id, _) = env.find_container("app").expect("app exists");
 
     env.minidocker(&[
@@ -696,6 +715,8 @@ fn oom_kill_disable_leaves_a_hog_waiting_on_v1() {
     let hog = env.spawn_run(&[
         "--name",
         "waiting",
+        "--network",
+        "none",
         "--oom-kill-disable",
         "-m",
         "16m",
@@ -705,12 +726,12 @@ fn oom_kill_disable_leaves_a_hog_waiting_on_v1() {
         "awk",
         "BEGIN { s = \"x\"; while (1) s = s s }",
     ]);
-    env.wait_for_running("waiting", Duration::from_secs(10));
+    env.wait_for_running("waiting", STARTUP);
     let (id, _) = env.find_container("waiting").expect("waiting exists");
     let memory = cgroup_dir(&env, Controller::Memory, &id);
     // Not killed: the hog waits under OOM for memory that never comes.
     assert!(
-        eventually(Duration::from_secs(10), || {
+        eventually(Duration::from_secs(30), || {
             keyed(&read(&memory.join("memory.oom_control")), "under_oom") == Some(1)
         }),
         "{}",
@@ -734,13 +755,15 @@ fn cgroup_parent_places_the_cgroup_under_it() {
     let _c = env.spawn_run(&[
         "--name",
         "placed",
+        "--network",
+        "none",
         "--cgroup-parent",
         &parent,
         "busybox",
         "sleep",
         "300",
     ]);
-    env.wait_for_running("placed", Duration::from_secs(10));
+    env.wait_for_running("placed", STARTUP);
     let (id, _) = env.find_container("placed").expect("placed exists");
     assert_eq!(host_config(&env, &id)["CgroupParent"], parent.as_str());
     let pids = env
