@@ -128,24 +128,7 @@ impl EventLog {
 
     /// The events in the file now, with their end offset (to follow from).
     pub fn read_all(&self) -> (Vec<Event>, u64) {
-        let Ok(file) = std::fs::File::open(&self.path) else {
-            return (Vec::new(), 0);
-        };
-        let mut reader = BufReader::new(file);
-        let mut events = Vec::new();
-        let mut offset = 0u64;
-        let mut line = String::new();
-        while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
-            if !line.ends_with('\n') {
-                break; // a line being written: the next read gets it whole
-            }
-            offset += line.len() as u64;
-            if let Ok(event) = serde_json::from_str(&line) {
-                events.push(event);
-            }
-            line.clear();
-        }
-        (events, offset)
+        self.read_from(0)
     }
 
     /// The complete events after `offset`, and the new offset.
@@ -161,7 +144,7 @@ impl EventLog {
         let mut line = String::new();
         while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
             if !line.ends_with('\n') {
-                break;
+                break; // a line being written: the next read gets it whole
             }
             end += line.len() as u64;
             if let Ok(event) = serde_json::from_str(&line) {

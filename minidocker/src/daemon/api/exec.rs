@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiJson;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Upgrade, find_container};
 use crate::container::generate_id;
 use crate::exec::{ExecSpec, SPEC_ENV};
 use crate::logs::{Stream, frame};
@@ -101,10 +101,7 @@ async fn create(
     let execs = state.execs.clone();
     state
         .blocking(move |engine| {
-            let c = engine
-                .containers
-                .find(&id)
-                .map_err(|_| ApiError::not_found(format!("No such container: {id}")))?;
+            let c = find_container(engine, &id)?;
             if !engine.is_running(&c) {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
@@ -170,13 +167,9 @@ fn spawn_helper(
     tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 ) -> Result<(), ApiError> {
     let spec = serde_json::to_string(&record.spec).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut child = std::process::Command::new("/proc/self/exe")
-        .arg("exec-helper")
-        .arg(&record.container_id)
+    let mut child = state
+        .helper_command("exec-helper", &record.container_id)
         .env(SPEC_ENV, spec)
-        .env("MINIDOCKER_DATA_ROOT", &state.data_root)
-        .env("MINIDOCKER_CGROUP_PARENT", &state.cgroup_parent)
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -242,18 +235,9 @@ fn spawn_helper(
 async fn start(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    mut request: Request,
+    upgrade: Upgrade,
+    ApiJson(body): ApiJson<StartBody>,
 ) -> Result<Response, ApiError> {
-    let on_upgrade = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>();
-    let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
-        .await
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let body: StartBody = if bytes.iter().all(u8::is_ascii_whitespace) {
-        StartBody::default()
-    } else {
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?
-    };
     if body.tty {
         return Err(ApiError::bad_request(
             "minidocker: exec with -t is not supported yet",
@@ -292,7 +276,7 @@ async fn start(
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
     spawn_helper(&state, &record, Some(tx))?;
-    Ok(super::raw_stream(on_upgrade, rx))
+    Ok(super::raw_stream(upgrade, rx))
 }
 
 /// `GET /exec/{id}/json`.

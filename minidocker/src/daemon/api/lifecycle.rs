@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiJson;
-use super::{ApiError, AppState, streamed};
+use super::params::bool_value;
+use super::{ApiError, AppState, Upgrade, find_container, streamed};
 use crate::container::{Container, ZERO_TIME};
 use crate::engine::network::NetworkRunOptions;
 use crate::engine::{Engine, RunError, RunOptions};
@@ -284,31 +285,15 @@ async fn create(
 }
 // ANCHOR_END: create
 
-fn find(engine: &Engine, id: &str) -> Result<Container, ApiError> {
-    engine
-        .containers
-        .find(id)
-        .map_err(|_| ApiError::not_found(format!("No such container: {id}")))
-}
-
 // ANCHOR: start_shim
 /// Starts the shim of `container` and waits until the container runs or has failed.
 pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> Result<(), ApiError> {
     use std::os::unix::process::CommandExt;
-    // The daemon's own executable, even if its file was replaced since (a rebuild, an upgrade).
-    let exe = std::path::PathBuf::from("/proc/self/exe");
     let dir = engine.containers.dir(&container.id);
     let shim_log =
         std::fs::File::create(dir.join("shim.log")).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut command = std::process::Command::new(exe);
-    command
-        .arg("shim")
-        .arg(&container.id)
-        .env("MINIDOCKER_DATA_ROOT", &state.data_root)
-        .env("MINIDOCKER_CGROUP_PARENT", &state.cgroup_parent)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(shim_log);
+    let mut command = state.helper_command("shim", &container.id);
+    command.stdout(std::process::Stdio::null()).stderr(shim_log);
     // SAFETY: setsid(2) in the child before exec, async-signal-safe; the shim gets a session
     // of its own, so the daemon's terminal and signals are not its.
     unsafe {
@@ -382,7 +367,7 @@ async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<
     let shim_state = state.clone();
     state
         .blocking(move |engine| {
-            let container = find(engine, &id)?;
+            let container = find_container(engine, &id)?;
             if engine.is_running(&container) {
                 return Ok(StatusCode::NOT_MODIFIED);
             }
@@ -424,7 +409,7 @@ async fn wait(
             "invalid condition: \"{condition}\""
         )));
     }
-    let first = state.blocking(move |engine| find(engine, &id)).await?;
+    let first = state.blocking(move |engine| find_container(engine, &id)).await?;
     let (data_root, ended) = (state.data_root.clone(), state.ended.clone());
     let body = streamed(move |tx| {
         let Ok(engine) = Engine::open(&data_root) else {
@@ -508,7 +493,7 @@ async fn kill(
     let signal = parse_signal(&q.signal)?;
     state
         .blocking(move |engine| {
-            let c = find(engine, &id)?;
+            let c = find_container(engine, &id)?;
             if !engine.is_running(&c) {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
@@ -538,7 +523,7 @@ async fn stop(
     let grace = Duration::from_secs(q.t.unwrap_or(10));
     state
         .blocking(move |engine| {
-            let c = find(engine, &id)?;
+            let c = find_container(engine, &id)?;
             if !engine.is_running(&c) {
                 if c.state.restarting {
                     // between two runs: its shim sees this and does not start it again
@@ -600,7 +585,7 @@ async fn restart(
     let wid = id.clone();
     state
         .blocking(move |engine| {
-            let c = find(engine, &wid)?;
+            let c = find_container(engine, &wid)?;
             // (a shim started by an earlier daemon is not in `ended`: a short wait then)
             let deadline = std::time::Instant::now() + Duration::from_secs(3);
             while ended.get(&c.id).is_none() && std::time::Instant::now() < deadline {
@@ -612,7 +597,7 @@ async fn restart(
     start(State(state.clone()), Path(id.clone())).await?;
     state
         .blocking(move |engine| {
-            let c = find(engine, &id)?;
+            let c = find_container(engine, &id)?;
             engine.container_event(&c, "restart", &[]);
             Ok(StatusCode::NO_CONTENT)
         })
@@ -623,7 +608,7 @@ async fn restart(
 async fn pause(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state
         .blocking(move |engine| {
-            find(engine, &id)?;
+            find_container(engine, &id)?;
             engine.pause_container(&id)?;
             Ok(StatusCode::NO_CONTENT)
         })
@@ -634,7 +619,7 @@ async fn pause(State(state): State<AppState>, Path(id): Path<String>) -> Result<
 async fn unpause(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     state
         .blocking(move |engine| {
-            find(engine, &id)?;
+            find_container(engine, &id)?;
             engine.unpause_container(&id)?;
             Ok(StatusCode::NO_CONTENT)
         })
@@ -647,10 +632,6 @@ struct RemoveQuery {
     force: String,
 }
 
-fn truthy(v: &str) -> bool {
-    matches!(v, "1" | "true" | "True" | "TRUE")
-}
-
 /// `DELETE /containers/{id}?force=`: 204.
 async fn remove(
     State(state): State<AppState>,
@@ -659,8 +640,8 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     state
         .blocking(move |engine| {
-            find(engine, &id)?;
-            engine.remove_container(&id, truthy(&q.force))?;
+            find_container(engine, &id)?;
+            engine.remove_container(&id, bool_value(Some(&q.force)))?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await
@@ -688,10 +669,10 @@ fn pump(
     tx: &tokio::sync::mpsc::Sender<Vec<u8>>,
 ) {
     let wanted = |s: Stream| match s {
-        Stream::Stdout => truthy(&opts.stdout),
-        Stream::Stderr => truthy(&opts.stderr),
+        Stream::Stdout => bool_value(Some(&opts.stdout)),
+        Stream::Stderr => bool_value(Some(&opts.stderr)),
     };
-    let timestamps = truthy(&opts.timestamps);
+    let timestamps = bool_value(Some(&opts.timestamps));
     loop {
         let entries = reader.read_available().unwrap_or_default();
         for entry in entries.into_iter().filter(|e| wanted(e.stream)) {
@@ -760,7 +741,7 @@ async fn logs(
     Path(id): Path<String>,
     Query(q): Query<LogsQuery>,
 ) -> Result<Response, ApiError> {
-    if !truthy(&q.stdout) && !truthy(&q.stderr) {
+    if !bool_value(Some(&q.stdout)) && !bool_value(Some(&q.stderr)) {
         return Err(ApiError::bad_request(
             "Bad parameters: you must choose at least one stream",
         ));
@@ -768,13 +749,13 @@ async fn logs(
     let engine_state = state.clone();
     let (container, reader) = state
         .blocking(move |engine| {
-            let c = find(engine, &id)?;
+            let c = find_container(engine, &id)?;
             let reader = open_log(engine, &c.id, &q.tail)?;
             Ok((c, (reader, q)))
         })
         .await?;
     let (reader, q) = reader;
-    let follow = truthy(&q.follow);
+    let follow = bool_value(Some(&q.follow));
     let body = streamed(move |tx| {
         if let Ok(engine) = Engine::open(&engine_state.data_root) {
             pump(&engine, &container.id, reader, follow, None, &q, &tx);
@@ -804,16 +785,15 @@ async fn attach(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<AttachQuery>,
-    mut request: Request,
+    upgrade: Upgrade,
 ) -> Result<Response, ApiError> {
-    let on_upgrade = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>();
     let engine_state = state.clone();
     let (container, reader) = state
         .blocking(move |engine| {
-            let c = find(engine, &id)?;
+            let c = find_container(engine, &id)?;
             let mut reader = open_log(engine, &c.id, "")?;
             engine.container_event(&c, "attach", &[]);
-            if !truthy(&q.logs) {
+            if !bool_value(Some(&q.logs)) {
                 reader
                     .seek_to_end()
                     .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -828,7 +808,7 @@ async fn attach(
         follow: q.stream.clone(),
         ..LogsQuery::default()
     };
-    let follow = truthy(&q.stream);
+    let follow = bool_value(Some(&q.stream));
     let produce = move |tx: tokio::sync::mpsc::Sender<Vec<u8>>| {
         if let Ok(engine) = Engine::open(&engine_state.data_root) {
             pump(
@@ -844,5 +824,5 @@ async fn attach(
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
     tokio::task::spawn_blocking(move || produce(tx));
-    Ok(super::raw_stream(on_upgrade, rx))
+    Ok(super::raw_stream(upgrade, rx))
 }

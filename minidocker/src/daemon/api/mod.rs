@@ -59,6 +59,20 @@ impl AppState {
     }
 
     // ANCHOR: engine_blocking
+    /// `minidocker SUBCOMMAND CONTAINER` (the shim, the exec helper) for this daemon's data
+    /// root and cgroup parent, its stdin /dev/null. It is the daemon's own executable, even
+    /// if its file was replaced since (a rebuild, an upgrade): /proc/self/exe.
+    pub fn helper_command(&self, subcommand: &str, container: &str) -> std::process::Command {
+        let mut command = std::process::Command::new("/proc/self/exe");
+        command
+            .arg(subcommand)
+            .arg(container)
+            .env("MINIDOCKER_DATA_ROOT", &self.data_root)
+            .env("MINIDOCKER_CGROUP_PARENT", &self.cgroup_parent)
+            .stdin(std::process::Stdio::null());
+        command
+    }
+
     /// Runs `work` on the engine, on a thread where blocking is fine (the engine does file
     /// and netlink I/O and waits on processes).
     pub async fn blocking<T, F>(&self, work: F) -> Result<T, ApiError>
@@ -78,6 +92,30 @@ impl AppState {
         .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
     }
     // ANCHOR_END: engine_blocking
+}
+
+/// The container `name_or_id` names, or Docker's 404 `No such container: <name_or_id>`.
+pub fn find_container(engine: &Engine, name_or_id: &str) -> Result<crate::container::Container, ApiError> {
+    engine
+        .containers
+        .find(name_or_id)
+        .map_err(|_| ApiError::not_found(format!("No such container: {name_or_id}")))
+}
+
+/// A request's way to take over its connection (`Connection: Upgrade`), for `attach` and
+/// `exec start`; `None` when the client did not ask (or the connection cannot be upgraded).
+#[derive(Debug)]
+pub struct Upgrade(pub Option<hyper::upgrade::OnUpgrade>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Upgrade {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Upgrade(parts.extensions.remove::<hyper::upgrade::OnUpgrade>()))
+    }
 }
 
 /// The API version a request asked for with its path prefix (`/v1.41/...`), if any.
@@ -172,27 +210,29 @@ pub fn streamed(
 ) -> axum::body::Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
     tokio::task::spawn_blocking(move || producer(tx));
+    body_of(rx)
+}
+// ANCHOR_END: streamed
+
+/// A response body of what `rx` brings, until it ends.
+fn body_of(rx: tokio::sync::mpsc::Receiver<Vec<u8>>) -> axum::body::Body {
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|bytes| (Ok::<_, std::io::Error>(bytes), rx))
     });
     axum::body::Body::from_stream(stream)
 }
-// ANCHOR_END: streamed
 
 /// The answer of `attach` and `exec start`: the connection is taken over (HTTP 101,
 /// `Upgrade: tcp`, as dockerd answers the CLI's `Connection: Upgrade`) and carries what `rx`
 /// brings until it ends; a client that does not ask to upgrade gets it as the body.
 pub fn raw_stream(
-    on_upgrade: Option<hyper::upgrade::OnUpgrade>,
+    Upgrade(on_upgrade): Upgrade,
     mut rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
 ) -> axum::response::Response {
     use axum::http::header;
     use tokio::io::AsyncWriteExt;
     let Some(on_upgrade) = on_upgrade else {
-        let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|bytes| (Ok::<_, std::io::Error>(bytes), rx))
-        });
-        return axum::response::Response::new(axum::body::Body::from_stream(stream));
+        return axum::response::Response::new(body_of(rx));
     };
     tokio::spawn(async move {
         let Ok(upgraded) = on_upgrade.await else { return };

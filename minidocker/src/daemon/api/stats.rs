@@ -11,7 +11,8 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::{ApiError, AppState, streamed};
+use super::params::bool_value;
+use super::{ApiError, AppState, find_container, streamed};
 use crate::engine::Engine;
 
 /// Docker's sampling interval.
@@ -29,26 +30,14 @@ struct StatsQuery {
     one_shot: Option<String>,
 }
 
-fn flag(v: &Option<String>, default: bool) -> bool {
-    v.as_deref()
-        .map_or(default, |v| matches!(v, "1" | "true" | "True" | "TRUE"))
-}
-
 async fn stats(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<StatsQuery>,
 ) -> Result<Response, ApiError> {
-    let stream = flag(&q.stream, true);
-    let one_shot = flag(&q.one_shot, false);
-    let container = state
-        .blocking(move |engine| {
-            engine
-                .containers
-                .find(&id)
-                .map_err(|_| ApiError::not_found(format!("No such container: {id}")))
-        })
-        .await?;
+    let stream = q.stream.as_deref().is_none_or(|v| bool_value(Some(v)));
+    let one_shot = bool_value(q.one_shot.as_deref());
+    let container = state.blocking(move |engine| find_container(engine, &id)).await?;
     let data_root = state.data_root.clone();
     let cgroup_parent = state.cgroup_parent.clone();
     let body = streamed(move |tx| {
