@@ -299,13 +299,9 @@ impl Engine {
         opts.resources = host_config.resources();
         for (key, bindings) in &host_config.network.port_bindings {
             for binding in bindings {
-                let host = match (binding.host_ip.as_str(), binding.host_port.as_str()) {
-                    ("", "") => String::new(),
-                    (ip, port) => format!("{ip}:{port}:"),
-                };
-                let spec = format!("{host}{key}");
-                let mappings = ch07_network::parse_port_spec(&spec).map_err(RunError::engine)?;
-                opts.network.publish.extend(mappings);
+                opts.network
+                    .publish
+                    .extend(binding.mappings(key).map_err(RunError::engine)?);
             }
         }
         Ok(opts)

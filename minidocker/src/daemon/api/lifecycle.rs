@@ -78,13 +78,6 @@ fn run_error(e: RunError) -> ApiError {
     ApiError::new(status, e.message)
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct PortBindingBody {
-    host_ip: String,
-    host_port: String,
-}
-
 /// The fields of `HostConfig` minidocker honours.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -103,7 +96,7 @@ struct HostConfigBody {
     oom_kill_disable: Option<bool>,
     cgroup_parent: String,
     network_mode: String,
-    port_bindings: Option<BTreeMap<String, Option<Vec<PortBindingBody>>>>,
+    port_bindings: Option<BTreeMap<String, Option<Vec<crate::engine::network::PortBinding>>>>,
     publish_all_ports: bool,
     dns: Option<Vec<String>>,
     dns_search: Option<Vec<String>>,
@@ -183,15 +176,8 @@ fn run_options(body: CreateBody, name: Option<String>) -> Result<RunOptions, Api
     };
     let mut publish = Vec::new();
     for (key, bindings) in host.port_bindings.unwrap_or_default() {
-        for b in bindings.unwrap_or_default() {
-            let host_part = match (b.host_ip.as_str(), b.host_port.as_str()) {
-                ("", "") => String::new(),
-                (ip, port) => format!("{ip}:{port}:"),
-            };
-            publish.extend(
-                ch07_network::parse_port_spec(&format!("{host_part}{key}"))
-                    .map_err(|e| bad(e.to_string()))?,
-            );
+        for binding in bindings.unwrap_or_default() {
+            publish.extend(binding.mappings(&key).map_err(|e| bad(e.to_string()))?);
         }
     }
     let mut extra_hosts = Vec::new();

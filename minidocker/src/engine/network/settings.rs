@@ -55,10 +55,22 @@ impl EndpointSettings {
 
 /// One host binding of a port: `{"HostIp": "0.0.0.0", "HostPort": "8080"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct PortBinding {
     pub host_ip: String,
     pub host_port: String,
+}
+
+impl PortBinding {
+    /// What this binding of the container port `key` (`80/tcp`) publishes, as the `-p`
+    /// spec it was made from (`ip:hostPort:80/tcp`, or `80/tcp` for an empty binding).
+    pub fn mappings(&self, key: &str) -> Result<Vec<ch07_network::PortMapping>, ch07_network::NetworkError> {
+        let host = match (self.host_ip.as_str(), self.host_port.as_str()) {
+            ("", "") => String::new(),
+            (ip, port) => format!("{ip}:{port}:"),
+        };
+        ch07_network::parse_port_spec(&format!("{host}{key}"))
+    }
 }
 
 /// `NetworkSettings` of `inspect`, Docker's field order. The top-level address fields repeat
