@@ -14,7 +14,7 @@
 //! then removes a `--rm` container. It also carries out the restart policy (`--restart`):
 //! the container runs again, after a delay, as long as the policy says so.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -58,15 +58,10 @@ fn start_log_copier(path: &Path) -> Result<LogCopier> {
         }
         nix::unistd::ForkResult::Parent { child } => {
             drop((out_read, err_read, writer));
-            for (fd, write) in [(1, out_write), (2, err_write)] {
-                // dup2(2) onto fd 1 or 2: the container's init inherits it (dup2 clears
-                // O_CLOEXEC).
-                // SAFETY: fd is 1 or 2, open for the whole process; `write` stays valid for
-                // the call and is closed after it (fd keeps the pipe open).
-                let mut target = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-                nix::unistd::dup2(write.as_fd(), &mut target).context("dup2(2)")?;
-                std::mem::forget(target); // fd 1/2 stay open: they are the pipe now
-            }
+            // dup2(2) onto fd 1 and 2: the container's init inherits them (dup2 clears
+            // O_CLOEXEC); the originals close when dropped, the pipes stay open through 1 and 2.
+            nix::unistd::dup2_stdout(&out_write).context("dup2(2) onto stdout")?;
+            nix::unistd::dup2_stderr(&err_write).context("dup2(2) onto stderr")?;
             Ok(LogCopier { pid: child })
         }
     }
@@ -86,12 +81,8 @@ impl LogCopier {
 /// copiers then end once the container's processes have closed theirs).
 fn release_outputs() {
     if let Ok(null) = std::fs::File::options().write(true).open("/dev/null") {
-        for fd in [1, 2] {
-            // SAFETY: as in `capture`, fd 1 and 2 are open for the whole process.
-            let mut target = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-            let _ = nix::unistd::dup2(null.as_fd(), &mut target);
-            std::mem::forget(target);
-        }
+        let _ = nix::unistd::dup2_stdout(&null);
+        let _ = nix::unistd::dup2_stderr(&null);
     }
 }
 
