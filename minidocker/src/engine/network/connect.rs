@@ -37,6 +37,21 @@ impl Engine {
         }
     }
 
+    /// The network and the container a `connect` or `disconnect` names.
+    fn network_and_container(
+        &self,
+        network: &str,
+        container: &str,
+    ) -> Result<(NetworkRecord, Container), NetworkError> {
+        self.ensure_predefined_networks()?;
+        let record = self.networks.find(network)?;
+        let c = self
+            .containers
+            .find(container)
+            .map_err(|e| NetworkError::Invalid(e.to_string()))?;
+        Ok((record, c))
+    }
+
     // ANCHOR: connect_container
     /// `network connect [--ip] [--alias] NETWORK CONTAINER`.
     pub fn connect_container(
@@ -46,12 +61,7 @@ impl Engine {
         ip: Option<Ipv4Addr>,
         aliases: &[String],
     ) -> Result<(), NetworkError> {
-        self.ensure_predefined_networks()?;
-        let record = self.networks.find(network)?;
-        let mut c = self
-            .containers
-            .find(container)
-            .map_err(|e| NetworkError::Invalid(e.to_string()))?;
+        let (record, mut c) = self.network_and_container(network, container)?;
         if record.driver != "bridge" {
             return Err(NetworkError::Invalid(SHARED_NAMESPACE.into()));
         }
@@ -101,12 +111,7 @@ impl Engine {
 
     /// `network disconnect NETWORK CONTAINER`.
     pub fn disconnect_container(&self, network: &str, container: &str) -> Result<(), NetworkError> {
-        self.ensure_predefined_networks()?;
-        let record = self.networks.find(network)?;
-        let mut c = self
-            .containers
-            .find(container)
-            .map_err(|e| NetworkError::Invalid(e.to_string()))?;
+        let (record, mut c) = self.network_and_container(network, container)?;
         let Some(endpoint) = c.network_settings.networks.get(&record.name).cloned() else {
             return Err(NetworkError::Invalid(format!(
                 "container {} is not connected to network {}",
