@@ -9,6 +9,7 @@ use rand::RngCore;
 
 use super::store::{
     BRIDGE_NAME_OPTION, ConfigFrom, DEFAULT_BRIDGE, IpamConfig, IpamSection, NetworkContainer, NetworkRecord,
+    PREDEFINED,
 };
 use super::{NetworkError, bridge};
 use crate::container::{Container, generate_id, now_rfc3339};
@@ -76,7 +77,9 @@ impl Engine {
     /// bridge takes 172.17.0.0/16, or the next free subnet if that one is routed here already,
     /// or `--bip` when given.
     pub fn ensure_predefined_networks(&self) -> Result<(), NetworkError> {
-        if self.networks.list()?.len() >= 3 && self.networks.find("bridge").is_ok() {
+        // the common case, on every `run`: one listing, nothing to make
+        let names: Vec<String> = self.networks.list()?.into_iter().map(|n| n.name).collect();
+        if PREDEFINED.iter().all(|p| names.iter().any(|n| n == p)) {
             return Ok(());
         }
         let lock = self.networks.lock()?;
