@@ -33,14 +33,29 @@ use crate::{LayerError, xattr};
 const NAME_FIELD: usize = 100;
 
 // ANCHOR: write_layer_tar
+/// uid → user name and gid → group name, for the `uname` and `gname` of each header (what
+/// `tar -tv` shows as `root/root`); an id without a name keeps only its number.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerNames {
+    pub users: HashMap<u32, String>,
+    pub groups: HashMap<u32, String>,
+}
+
 /// Write `upper` as a layer tar to `out`; returns the number of bytes written.
 ///
 /// The upper dir must not change meanwhile (unmount the container or freeze it first).
 pub fn write_layer_tar(upper: &Path, out: impl Write) -> Result<u64, LayerError> {
+    write_tar_with_names(upper, &OwnerNames::default(), out)
+}
+
+/// [`write_layer_tar`] with the owners' names in the headers: `docker export` names them as
+/// the container's `/etc/passwd` and `/etc/group` do.
+pub fn write_tar_with_names(upper: &Path, names: &OwnerNames, out: impl Write) -> Result<u64, LayerError> {
     let mut exporter = Exporter {
         upper,
         tar: tar::Builder::new(Counting { inner: out, count: 0 }),
         first_name_of_inode: HashMap::new(),
+        names,
     };
     exporter.dir(Path::new(""))?;
     let end = |source| LayerError::TarWrite {
@@ -58,6 +73,7 @@ struct Exporter<'a, W: Write> {
     tar: tar::Builder<Counting<W>>,
     /// (st_dev, st_ino) -> the name the inode was first written under.
     first_name_of_inode: HashMap<(u64, u64), Vec<u8>>,
+    names: &'a OwnerNames,
 }
 
 impl<W: Write> Exporter<'_, W> {
@@ -91,6 +107,13 @@ impl<W: Write> Exporter<'_, W> {
         header.set_mode(meta.mode() & 0o7777);
         header.set_uid(meta.uid().into());
         header.set_gid(meta.gid().into());
+        // (a name longer than the header's 32 bytes is left out; the number stays)
+        if let Some(user) = self.names.users.get(&meta.uid()) {
+            let _ = header.set_username(user);
+        }
+        if let Some(group) = self.names.groups.get(&meta.gid()) {
+            let _ = header.set_groupname(group);
+        }
         header.set_mtime(u64::try_from(meta.mtime()).unwrap_or(0));
         header.set_size(0);
         let ft = meta.file_type();

@@ -37,7 +37,7 @@ pub use apply::{ApplyLimits, ApplyStats, apply_layer_tar};
 pub use changes::{Change, ChangeKind, changes};
 pub use driver::LayerDriver;
 pub use error::LayerError;
-pub use export::write_layer_tar;
+pub use export::{OwnerNames, write_layer_tar, write_tar_with_names};
 pub use overlay::{
     MountApi, OverlayLayers, OverlayMount, detect_mount_api, legacy_mount_data, mount_overlay, unmount,
 };

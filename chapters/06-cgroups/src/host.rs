@@ -28,6 +28,8 @@ pub struct HostInfo {
     pub cpuset: bool,
     pub pids_limit: bool,
     pub blkio_weight: bool,
+    /// v1's `memory.kmem.limit_in_bytes` (Docker's `sysInfo.KernelMemory`); never on v2.
+    pub kernel_memory: bool,
 }
 
 impl HostInfo {
@@ -46,6 +48,7 @@ impl HostInfo {
             cpuset: true,
             pids_limit: true,
             blkio_weight: true,
+            kernel_memory: true,
         }
     }
 
@@ -85,6 +88,7 @@ impl HostInfo {
             pids_limit: has(Controller::Pids, ""),
             blkio_weight: has(Controller::Blkio, "blkio.weight")
                 || has(Controller::Blkio, "blkio.bfq.weight"),
+            kernel_memory: has(Controller::Memory, "memory.kmem.limit_in_bytes"),
         }
     }
 
@@ -115,6 +119,7 @@ impl HostInfo {
             cpuset: has(Controller::Cpuset),
             pids_limit: has(Controller::Pids),
             blkio_weight: has(Controller::Io),
+            kernel_memory: false,
         })
     }
     // ANCHOR_END: detect_v2

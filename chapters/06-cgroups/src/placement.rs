@@ -155,10 +155,23 @@ impl Placement {
 
     /// Creates the missing parents, then the container's directory, which must not exist.
     /// Returns the parent directories that are ours to configure, top first.
+    ///
+    /// A parent can vanish between two of these mkdir(2)s: an empty shared parent (the
+    /// `minidocker` cgroup) may be removed by whoever made it at any time. mkdir then fails
+    /// with ENOENT, and the whole chain is made again (a few times at the most).
     pub(crate) fn create(&self, sys: &dyn Sys) -> Result<Vec<PathBuf>, CgroupError> {
-        let owned = self.create_parents(sys)?;
-        self.create_leaf(sys)?;
-        Ok(owned)
+        const TRIES: usize = 3;
+        let parent_vanished = |e: &CgroupError| matches!(e, CgroupError::Mkdir { source, .. } if source.kind() == io::ErrorKind::NotFound);
+        let mut tries = 1;
+        loop {
+            match self
+                .create_parents(sys)
+                .and_then(|owned| self.create_leaf(sys).map(|()| owned))
+            {
+                Err(e) if parent_vanished(&e) && tries < TRIES => tries += 1,
+                result => return result,
+            }
+        }
     }
 
     /// Creates the missing parent directories. Returns those that are ours to configure:
@@ -215,6 +228,64 @@ mod tests {
             vec![PathBuf::from("/sys/fs/cgroup/memory/process_api/abc/minidocker")]
         );
         assert!(p.parents_owned);
+    }
+
+    /// The host's filesystem, but the parent of `leaf` is removed just before the first
+    /// mkdir of `leaf`: someone tidying an empty shared parent away at the worst moment.
+    #[derive(Debug)]
+    struct ParentVanishes {
+        leaf: PathBuf,
+        done: std::sync::atomic::AtomicBool,
+    }
+
+    impl Sys for ParentVanishes {
+        fn mkdir(&self, path: &Path) -> io::Result<()> {
+            if path == self.leaf && !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                std::fs::remove_dir(path.parent().unwrap())?;
+            }
+            crate::HostSys.mkdir(path)
+        }
+        fn rmdir(&self, path: &Path) -> io::Result<()> {
+            crate::HostSys.rmdir(path)
+        }
+        fn read(&self, path: &Path) -> io::Result<String> {
+            crate::HostSys.read(path)
+        }
+        fn write(&self, path: &Path, value: &str) -> io::Result<()> {
+            crate::HostSys.write(path, value)
+        }
+        fn exists(&self, path: &Path) -> bool {
+            crate::HostSys.exists(path)
+        }
+        fn subdirs(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+            crate::HostSys.subdirs(path)
+        }
+        fn kill(
+            &self,
+            pid: nix::unistd::Pid,
+            signal: nix::sys::signal::Signal,
+        ) -> Result<(), nix::errno::Errno> {
+            crate::HostSys.kill(pid, signal)
+        }
+    }
+
+    #[test]
+    fn a_parent_removed_between_two_mkdirs_is_made_again() {
+        let top = tempfile::tempdir().unwrap();
+        let own = top.path().join("own");
+        std::fs::create_dir(&own).unwrap();
+        let p = Placement::new(&own, top.path(), &CgroupParent::default(), "web").unwrap();
+        let sys = ParentVanishes {
+            leaf: p.dir.clone(),
+            done: std::sync::atomic::AtomicBool::new(false),
+        };
+        let owned = p.create(&sys).unwrap();
+        assert!(
+            sys.done.load(std::sync::atomic::Ordering::SeqCst),
+            "the parent was removed"
+        );
+        assert_eq!(owned, vec![own.join("minidocker")]);
+        assert!(p.dir.is_dir());
     }
 
     #[test]
