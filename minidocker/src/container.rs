@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use ch06_cgroups::Resources;
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::engine::network::NetworkSettings;
 use crate::engine::network::settings::NetworkHostConfig;
@@ -41,6 +42,9 @@ pub enum ContainerError {
     AlreadyPaused(String),
     #[error("Container {0} is not paused")]
     NotPaused(String),
+    /// Another `rm` (or a `--rm` container's own removal) holds [`ContainerStore::begin_removal`].
+    #[error("removal of container {0} is already in progress")]
+    RemovalInProgress(String),
     #[error("container store {path}: {source}")]
     Io {
         path: PathBuf,
@@ -65,14 +69,75 @@ pub struct Config {
     pub user: String,
     pub env: Vec<String>,
     pub cmd: Vec<String>,
-    /// The image's ENTRYPOINT (`--entrypoint` comes with the lifecycle chapter); `null` if none.
+    /// `--entrypoint`, else the image's ENTRYPOINT; `null` if none (or `--entrypoint ""`).
     #[serde(default)]
     pub entrypoint: Option<Vec<String>>,
     pub image: String,
     pub working_dir: String,
+    /// `-v /path` (anonymous volumes) → `{}`; the image's VOLUMEs are merged in by inspect;
+    /// absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
     /// `80/tcp` → `{}`: the image's EXPOSE, `--expose` and `-p` ports; absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    /// `--label`s, then the image's labels they do not override (chapter 8); absent in the
+    /// records of an older minidocker (the image's then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// `--stop-signal`, else the image's STOPSIGNAL, as given (`SIGUSR1`, `usr1`, `10`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stop_signal: String,
+    /// `--stop-timeout` in seconds (`stop` without `-t` waits that long, else 10 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
+    /// `-i`, `-t` and what the creator attached to.
+    #[serde(flatten)]
+    pub stdio: ContainerStdio,
+}
+
+impl Config {
+    /// The signal `stop` sends first (its own or its image's `StopSignal`, else SIGTERM).
+    pub fn stop_signal(&self) -> i32 {
+        crate::signals::stop_signal(&self.stop_signal)
+    }
+
+    /// How long `stop` waits when not told (`-t`): `StopTimeout`, else Docker's 10 s;
+    /// negative: for ever.
+    pub fn stop_timeout(&self) -> i64 {
+        self.stop_timeout.unwrap_or(crate::signals::DEFAULT_STOP_TIMEOUT)
+    }
+}
+
+/// How a container's standard streams are connected: `Config`'s `AttachStdin` … `StdinOnce`
+/// in `docker inspect`, as the create body gave them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerStdio {
+    pub attach_stdin: bool,
+    pub attach_stdout: bool,
+    pub attach_stderr: bool,
+    /// `-t`: its stdio is a pseudo-terminal (see [`crate::terminal`]).
+    pub tty: bool,
+    /// `-i`: it has a standard input that attached clients can feed.
+    pub open_stdin: bool,
+    /// Its standard input closes when the first attached client closes its own.
+    pub stdin_once: bool,
+}
+
+impl ContainerStdio {
+    /// What `minidocker run` in the foreground records: attached to the output, and to the
+    /// input with `-i`.
+    pub fn foreground(interactive: bool) -> ContainerStdio {
+        ContainerStdio {
+            attach_stdin: interactive,
+            attach_stdout: true,
+            attach_stderr: true,
+            tty: false,
+            open_stdin: interactive,
+            stdin_once: interactive,
+        }
+    }
 }
 
 /// Where the container is in its life (`State` in `docker inspect`).
@@ -99,6 +164,8 @@ pub struct State {
 #[serde(rename_all = "PascalCase")]
 pub struct RestartPolicy {
     pub name: String,
+    /// 0 when a client leaves it out (`{"Name": "always"}`), as Docker reads it.
+    #[serde(default)]
     pub maximum_retry_count: i64,
 }
 
@@ -168,6 +235,17 @@ pub struct HostConfig {
     pub oom_kill_disable: Option<bool>,
     /// `null`: no limit.
     pub pids_limit: Option<i64>,
+    /// `--kernel-memory`: recorded, never applied (deprecated; v1's kmem limit is gone).
+    pub kernel_memory: i64,
+    /// `-v` flags with a source (`Binds`); absent (`null` in inspect) when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binds: Option<Vec<String>>,
+    /// `--mount` flags (`Mounts`); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<crate::engine::volumes::MountSpec>,
+    /// `--tmpfs` flags (`Tmpfs`): destination → mount options; absent when none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tmpfs: BTreeMap<String, String>,
     /// `--network`, `-p`, `--dns`, `--add-host` (chapter 7).
     #[serde(flatten)]
     pub network: NetworkHostConfig,
@@ -175,6 +253,11 @@ pub struct HostConfig {
     pub restart_policy: RestartPolicy,
     /// `--rm`.
     pub auto_remove: bool,
+    /// `--log-driver` and `--log-opt` (chapter 8), after the daemon's defaults.
+    pub log_config: crate::log_config::LogConfig,
+    /// `--init`: a tiny init is the container's PID 1 (`null`: not asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
 }
 
 impl HostConfig {
@@ -212,9 +295,15 @@ impl HostConfig {
             memory_swap: resources.memory_swap,
             oom_kill_disable: resources.oom_kill_disable,
             pids_limit: resources.pids_limit,
+            kernel_memory: 0,
+            binds: None,
+            mounts: Vec::new(),
+            tmpfs: BTreeMap::new(),
             network: NetworkHostConfig::default(),
             restart_policy: RestartPolicy::default(),
             auto_remove: false,
+            log_config: crate::log_config::LogConfig::default(),
+            init: None,
         }
     }
 }
@@ -277,6 +366,12 @@ pub fn validate_name(name: &str) -> Result<String, ContainerError> {
 #[derive(Debug, Clone)]
 pub struct ContainerStore {
     root: PathBuf,
+}
+
+/// A container's removal in progress ([`ContainerStore::begin_removal`]); dropping it ends it.
+#[derive(Debug)]
+pub struct RemovalGuard {
+    _lock: nix::fcntl::Flock<std::fs::File>,
 }
 
 impl ContainerStore {
@@ -343,9 +438,55 @@ impl ContainerStore {
     }
 
     pub fn save(&self, container: &Container) -> Result<(), ContainerError> {
+        let _lock = self.lock_record(&container.id)?;
+        self.save_locked(container)
+    }
+
+    fn save_locked(&self, container: &Container) -> Result<(), ContainerError> {
         let path = self.dir(&container.id).join("config.v2.json");
         write_json_atomic(&path, container).map_err(io_err(&path))
     }
+
+    // ANCHOR: record_lock
+    /// Container `id`'s record read, changed by `change` and saved, with no other save in
+    /// between (another process's included: the shim records an exit while `unpause` runs).
+    /// `change` returns whether to save. `Ok(None)`: nothing saved.
+    pub fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Container) -> bool,
+    ) -> Result<Option<Container>, ContainerError> {
+        let _lock = self.lock_record(id)?;
+        let mut container = self.load(id)?;
+        if !change(&mut container) {
+            return Ok(None);
+        }
+        self.save_locked(&container)?;
+        Ok(Some(container))
+    }
+
+    /// The lock every save of container `id`'s record is made under: flock(2) of `record.lock`
+    /// in its directory, held until the guard is dropped.
+    fn lock_record(&self, id: &str) -> Result<Flock<std::fs::File>, ContainerError> {
+        let path = self.dir(id).join("record.lock");
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => ContainerError::NotFound(id.to_owned()),
+                _ => ContainerError::Io {
+                    path: path.clone(),
+                    source: e,
+                },
+            })?;
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| ContainerError::Io {
+            path,
+            source: errno.into(),
+        })
+    }
+    // ANCHOR_END: record_lock
 
     /// The container with exactly this id, as saved now (another command may have changed it
     /// since it was read: `pause` sets `State.Paused` while `run` waits for the container).
@@ -379,6 +520,34 @@ impl ContainerStore {
     pub fn save_host_config(&self, id: &str, host_config: &HostConfig) -> Result<(), ContainerError> {
         let path = self.dir(id).join(HOST_CONFIG_FILE);
         write_json_atomic(&path, host_config).map_err(io_err(&path))
+    }
+
+    /// Marks container `id` as being removed, until the guard is dropped: an exclusive
+    /// flock(2) of its directory, taken without waiting. Of two removers (`rm -f` and the
+    /// removal of a `--rm` container that `rm -f` has just killed), the second gets
+    /// [`ContainerError::RemovalInProgress`], as from dockerd's `setRemovalInProgress`;
+    /// `name` is how the caller named the container, for the messages.
+    pub fn begin_removal(&self, id: &str, name: &str) -> Result<RemovalGuard, ContainerError> {
+        let dir = self.dir(id);
+        let handle = std::fs::File::open(&dir).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ContainerError::NotFound(name.to_owned()),
+            _ => ContainerError::Io {
+                path: dir.clone(),
+                source,
+            },
+        })?;
+        match nix::fcntl::Flock::lock(handle, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(lock) if dir.exists() => Ok(RemovalGuard { _lock: lock }),
+            // removed by the holder just before we locked
+            Ok(_) => Err(ContainerError::NotFound(name.to_owned())),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                Err(ContainerError::RemovalInProgress(name.to_owned()))
+            }
+            Err((_, errno)) => Err(ContainerError::Io {
+                path: dir,
+                source: errno.into(),
+            }),
+        }
     }
 
     /// Remove the container and everything in its directory.
@@ -429,13 +598,50 @@ mod tests {
         let json = serde_json::to_string(&hc).unwrap();
         assert_eq!(
             json,
-            r#"{"CpuShares":0,"Memory":52428800,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"CpuPeriod":0,"CpuQuota":0,"CpusetCpus":"","CpusetMems":"","MemoryReservation":0,"MemorySwap":104857600,"OomKillDisable":false,"PidsLimit":null,"NetworkMode":"","PortBindings":{},"PublishAllPorts":false,"Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null,"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"AutoRemove":false}"#
+            r#"{"CpuShares":0,"Memory":52428800,"NanoCpus":0,"CgroupParent":"","BlkioWeight":0,"CpuPeriod":0,"CpuQuota":0,"CpusetCpus":"","CpusetMems":"","MemoryReservation":0,"MemorySwap":104857600,"OomKillDisable":false,"PidsLimit":null,"KernelMemory":0,"NetworkMode":"","PortBindings":{},"PublishAllPorts":false,"Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null,"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"AutoRemove":false,"LogConfig":{"Type":"json-file","Config":{}}}"#
         );
         assert_eq!(hc.resources().memory_swap, 100 << 20);
         // A record without some fields (an older minidocker) reads with the defaults.
         let old: HostConfig = serde_json::from_str(r#"{"Memory":1}"#).unwrap();
         assert_eq!(old.memory, 1);
         assert_eq!(old.pids_limit, None);
+    }
+
+    #[test]
+    fn update_saves_only_what_its_change_accepts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(dir.path()).unwrap();
+        let mut c = Container {
+            id: "ab".repeat(32),
+            ..Container::default()
+        };
+        c.state.status = "paused".into();
+        std::fs::create_dir_all(store.dir(&c.id)).unwrap();
+        store.save(&c).unwrap();
+        // another writer got there first: the change sees its record and declines
+        let declined = store
+            .update(&c.id, |now| {
+                let paused = now.state.status == "paused";
+                if paused {
+                    now.state.status = "running".into();
+                }
+                paused && now.state.pid == 42
+            })
+            .unwrap();
+        assert!(declined.is_none());
+        assert_eq!(store.load(&c.id).unwrap().state.status, "paused");
+        let saved = store
+            .update(&c.id, |now| {
+                now.state.status = "running".into();
+                true
+            })
+            .unwrap();
+        assert_eq!(saved.map(|c| c.state.status), Some("running".to_owned()));
+        assert_eq!(store.load(&c.id).unwrap().state.status, "running");
+        assert!(matches!(
+            store.update(&"cd".repeat(32), |_| true),
+            Err(ContainerError::NotFound(_))
+        ));
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub struct Actor {
 }
 
 /// One event, Docker 20.10's shape (containers and images also carry the old
-/// `status`/`id`/`from` fields; networks do not).
+/// `status`/`id`/`from` fields; networks and volumes do not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,7 +46,7 @@ impl Event {
     pub fn new(kind: &str, action: &str, id: &str, attributes: BTreeMap<String, String>) -> Event {
         let now = chrono::Utc::now();
         let nanos = now.timestamp_nanos_opt().unwrap_or(0);
-        let legacy = kind != "network";
+        let legacy = matches!(kind, "container" | "image");
         Event {
             status: legacy.then(|| action.to_owned()),
             id: legacy.then(|| id.to_owned()),
@@ -84,6 +84,9 @@ impl Event {
             })
             && any("network", &|v| {
                 self.kind == "network" && (self.actor.id.starts_with(v) || attr("name") == v)
+            })
+            && any("volume", &|v| {
+                self.kind == "volume" && self.actor.id.starts_with(v)
             })
             && filters.match_kv_list("label", &self.actor.attributes)
     }
@@ -156,7 +159,8 @@ impl EventLog {
     }
 }
 
-/// The attributes of a container event: its image and name (Docker adds labels too).
+/// The attributes of a container event: its image and name (the engine's `container_event`
+/// puts the container's labels under them, as Docker does).
 pub fn container_attributes(image: &str, name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("image".to_owned(), image.to_owned()),

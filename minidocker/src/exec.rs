@@ -1,28 +1,31 @@
-//! `exec`: a new process in a running container, by joining its namespaces (chapter 8).
+//! `exec`: a new process in a running container, by joining it (chapter 8, `ch08_exec`).
+//! What is the engine's here: finding the container, its user, environment and working
+//! directory, and the console socket the daemon passes.
 //!
 //! ```text
 //!  daemon ──spawn──▶ minidocker exec-helper <container>     (a fresh, single-threaded process)
-//!                      join the container's cgroup            (write our pid: children inherit it)
-//!                      setns(2): pid, uts, ipc, net, cgroup, mnt   (ch02 join_all; mnt last)
-//!                      fork(2) ──▶ child: in the container's PID namespace
-//!                      wait            user, capabilities, env, cwd, execve(2)  (ch03 exec_process)
-//!                      exit with the child's status
+//!                      user, env, cwd from the container's config and rootfs (host view)
+//!                      join_container: its cgroups, setns(2) into its namespaces, mnt last
+//!                      (-t) a pty from the container's /dev/ptmx; the master to the daemon
+//!                      fork_child ──▶ child: in the container's PID namespace
+//!                      │               (-t) setsid, the slave its controlling terminal and stdio
+//!                      │               user, capabilities, env, cwd, execve(2)  (ch03 exec_process)
+//!                      wait_exit_code, exit with it
 //! ```
 //!
-//! Why the fork: setns(2) with `CLONE_NEWPID` does not move the caller, only the children it
-//! makes afterwards (a process's PID cannot change). So the helper joins, then forks, and the
-//! child is the one that is PID n inside the container and sees its processes in `ps`.
 //! The helper is its own process, not a fork of the multi-threaded daemon, so nothing runs
 //! between fork and exec but this code.
 
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use ch02_namespaces::{Namespace, join_all};
 use ch03_rootfs::capabilities::DEFAULT_CAPABILITIES;
 use ch03_rootfs::{ProcessSpec, UserSpec, exec_process, resolve_user};
-use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork};
+use ch08_exec::console::{send_master, take_inherited};
+use ch08_exec::terminal::{Terminal, become_session_leader};
+use ch08_exec::{fork_child, join_container, wait_exit_code};
+use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
@@ -35,6 +38,9 @@ pub const SPEC_ENV: &str = "MINIDOCKER_EXEC_SPEC";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ExecSpec {
+    /// `-t`: the helper's inherited unix socket to send the terminal's master to (the
+    /// daemon relays it); the command's stdio is the terminal's slave.
+    pub console_fd: Option<i32>,
     pub cmd: Vec<String>,
     /// `-e KEY=value`, on top of the container's environment.
     pub env: Vec<String>,
@@ -44,20 +50,11 @@ pub struct ExecSpec {
     pub working_dir: String,
 }
 
-/// The namespaces an exec joins: all of the container's (it has no user namespace).
-const JOINED: [Namespace; 6] = [
-    Namespace::Pid,
-    Namespace::Uts,
-    Namespace::Ipc,
-    Namespace::Net,
-    Namespace::Cgroup,
-    Namespace::Mount,
-];
-
 /// `minidocker exec-helper <container>`: runs `spec` inside the container; returns the exit
 /// code to exit with (the command's, or 126/127 when it could not be started).
 // ANCHOR: exec_helper
 pub fn run_helper(data_root: &Path, cgroup_parent: &str, container: &str, spec: &ExecSpec) -> Result<i32> {
+    let console = spec.console_fd.map(take_console).transpose()?;
     let mut engine = Engine::open(data_root)?;
     engine.cgroup_parent = cgroup_parent.to_owned();
     let c = engine.containers.find(container)?;
@@ -89,11 +86,10 @@ pub fn run_helper(data_root: &Path, cgroup_parent: &str, container: &str, spec: 
         ("", "") => "/".to_owned(),
         ("", w) | (w, _) => w.to_owned(),
     };
-    // Its cgroup: the limits count this process too, and children inherit it.
-    if let Some(cgroup) = engine.container_cgroup(&c.id)? {
-        cgroup.manager().add_process(Pid::this())?;
-    }
-    join_all(Pid::from_raw(c.state.pid), &JOINED)?;
+    // Its cgroups, then its namespaces (chapter 8): mnt last, the pid namespace our children's.
+    join_container(Pid::from_raw(c.state.pid))?;
+    // In the container's mount namespace now: its /dev/ptmx, its devpts.
+    let terminal = console.as_ref().map(|_| Terminal::open()).transpose()?;
     let process = ProcessSpec {
         args: spec.cmd.clone(),
         env,
@@ -101,10 +97,22 @@ pub fn run_helper(data_root: &Path, cgroup_parent: &str, container: &str, spec: 
         user,
         capabilities: DEFAULT_CAPABILITIES.to_vec(),
     };
-    // SAFETY: this process is single-threaded (the helper starts no threads before this
-    // point), so the child may run any code until it execs.
-    match unsafe { fork() }.context("fork(2)")? {
-        ForkResult::Child => {
+    if let (Some(terminal), Some(console)) = (&terminal, &console) {
+        // the daemon gets the master now; the slave goes to the child
+        send_master(console.as_fd(), terminal.master.as_fd())?;
+    }
+    let uid = process.user.uid;
+    // SAFETY: this process is single-threaded (the helper starts no threads), so the child
+    // may run any code until it execs.
+    let child = unsafe {
+        fork_child(move || {
+            // in the container's PID namespace: what ps shows inside
+            if let Some(terminal) = terminal
+                && let Err(e) = become_session_leader(terminal, uid)
+            {
+                eprintln!("minidocker exec-helper: {e}");
+                return 126;
+            }
             let failure = exec_process(&process);
             eprintln!(
                 "OCI runtime exec failed: exec failed: unable to start container process: {}: unknown",
@@ -112,17 +120,17 @@ pub fn run_helper(data_root: &Path, cgroup_parent: &str, container: &str, spec: 
             );
             // Docker reports any command an exec cannot start as 126 (a `run` says 127 for
             // a missing one).
-            std::process::exit(126);
-        }
-        ForkResult::Parent { child } => loop {
-            match waitpid(child, None) {
-                Ok(WaitStatus::Exited(_, code)) => return Ok(code),
-                Ok(WaitStatus::Signaled(_, signal, _)) => return Ok(128 + signal as i32),
-                Ok(_) => continue,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(e).context("waitpid(2)"),
-            }
-        },
-    }
+            126
+        })
+    }?;
+    Ok(wait_exit_code(child)?)
 }
 // ANCHOR_END: exec_helper
+
+/// The console socket the daemon left open at `fd` (its number in [`ExecSpec::console_fd`]),
+/// owned from now on and close-on-exec again, so the command does not inherit it.
+fn take_console(fd: i32) -> Result<OwnedFd> {
+    // SAFETY: the daemon passed this descriptor on purpose (cleared FD_CLOEXEC on it before
+    // execve(2)) and nothing else in this process knows it: taking ownership is sound.
+    unsafe { take_inherited(fd) }.with_context(|| format!("fcntl(2) on the console socket (fd {fd})"))
+}

@@ -9,18 +9,28 @@
 // `json!` of `GET /info` nests deeper than the default limit allows.
 #![recursion_limit = "256"]
 
+pub mod api_types;
 pub mod atomic;
 pub mod cli;
+pub mod client;
 pub mod container;
+pub mod container_io;
 pub mod daemon;
+pub mod detach_keys;
 pub mod engine;
 pub mod env;
 pub mod events;
 pub mod exec;
 pub mod format;
+pub mod go_errors;
+pub mod init;
 pub mod instructions;
+pub mod log_config;
 pub mod logs;
 pub mod names;
 pub mod progress;
 pub mod runtime;
 pub mod shim;
+pub mod signals;
+pub mod terminal;
+pub mod tls;

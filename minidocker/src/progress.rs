@@ -10,14 +10,19 @@
 //! {"status":"Digest: sha256:9fa7…"}
 //! ```
 //!
-//! [`ProgressDisplay`] shows them as the docker CLI does (its `jsonmessage` package): on a
-//! terminal every layer keeps one line that is rewritten in place (cursor up, clear, rewrite,
-//! cursor down); anywhere else each status change is a line of its own and the progress bars
-//! (`Downloading`, `Extracting`, `Pushing`) are left out.
+//! One model, two renderers:
+//!
+//! - [`ProgressDisplay`] shows them as the docker CLI does (its `jsonmessage` package): on a
+//!   terminal every layer keeps one line that is rewritten in place (cursor up, clear, rewrite,
+//!   cursor down); anywhere else each status change is a line of its own and the progress bars
+//!   (`Downloading`, `Extracting`, `Pushing`) are left out.
+//! - [`JsonProgressWriter`] writes them as dockerd sends them over the API: one JSON object a
+//!   line, with Go's escaping (`\u003e` for `>`), and a failure once the stream has begun as
+//!   its last object, `{"errorDetail":{"message":"…"},"error":"…"}`.
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,9 +34,13 @@ pub const UPDATE_EVERY: u64 = 512 * 1024;
 /// The width Docker assumes when it cannot ask a terminal (the daemon's own rendering).
 const DEFAULT_WIDTH: usize = 200;
 
-/// One object of a progress stream. Docker's field names; empty fields are left out.
+/// One object of a progress stream. Docker's field names, in the order of its `JSONMessage`;
+/// empty fields are left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonMessage {
+    /// Text to show as it is (`docker load`'s `Loaded image: busybox:latest\n`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stream: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub status: String,
     /// Present (perhaps empty) on every per-layer status: the CLI keeps one line per such id.
@@ -42,6 +51,42 @@ pub struct JsonMessage {
     pub progress: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
+    /// Why the operation failed, after the stream had begun (`error` repeats the message).
+    #[serde(default, rename = "errorDetail", skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<ErrorDetail>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub error: String,
+    /// A result for programs rather than people; displays skip it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux: Option<Aux>,
+}
+
+/// The `aux` of a message: what `docker push` pushed, or anything else an endpoint reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Aux {
+    Push(PushResult),
+    Other(serde_json::Value),
+}
+
+/// `docker push`'s result for one tag, in Docker's field order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    #[serde(rename = "Tag")]
+    pub tag: String,
+    #[serde(rename = "Digest")]
+    pub digest: String,
+    #[serde(rename = "Size")]
+    pub size: u64,
+}
+
+/// `errorDetail` of a failed stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub code: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
 }
 
 /// How far a transfer is: bytes done of `total`, started at `start` (Unix seconds).
@@ -85,6 +130,36 @@ impl JsonMessage {
         JsonMessage {
             progress_detail: Some(ProgressDetail::default()),
             ..JsonMessage::about(id, status)
+        }
+    }
+
+    /// Text shown as it is: `Loaded image: busybox:latest\n`.
+    pub fn stream(text: impl Into<String>) -> JsonMessage {
+        JsonMessage {
+            stream: text.into(),
+            ..JsonMessage::default()
+        }
+    }
+
+    /// The failure that ends a stream that had begun.
+    pub fn error(message: impl Into<String>) -> JsonMessage {
+        let message = message.into();
+        JsonMessage {
+            error_detail: Some(ErrorDetail {
+                code: 0,
+                message: message.clone(),
+            }),
+            error: message,
+            ..JsonMessage::default()
+        }
+    }
+
+    /// A result for programs: `{"progressDetail":{},"aux":{…}}`, as dockerd writes it.
+    pub fn aux(aux: Aux) -> JsonMessage {
+        JsonMessage {
+            progress_detail: Some(ProgressDetail::default()),
+            aux: Some(aux),
+            ..JsonMessage::default()
         }
     }
 
@@ -162,7 +237,8 @@ fn go_seconds(seconds: i128) -> String {
 }
 
 // ANCHOR: display
-/// Shows a progress stream as the docker CLI does; see the module documentation.
+/// Shows a progress stream as the docker CLI does; see the module documentation. A message
+/// carrying a failure (`error_detail`) is not shown: the caller reports it.
 #[derive(Debug)]
 pub struct ProgressDisplay<W> {
     out: W,
@@ -188,6 +264,9 @@ impl<W: Write> ProgressDisplay<W> {
     }
 
     fn show_at(&mut self, message: &JsonMessage, now: i128) -> io::Result<()> {
+        if message.aux.is_some() || message.error_detail.is_some() {
+            return Ok(()); // aux is for programs; a failure is the caller's to report
+        }
         let tracked = !message.id.is_empty() && message.progress_detail.is_some();
         let mut below = 0;
         if tracked {
@@ -226,6 +305,8 @@ impl<W: Write> ProgressDisplay<W> {
         }
         if in_place {
             write!(self.out, "{} {bar}\r", message.status)?;
+        } else if !message.stream.is_empty() {
+            write!(self.out, "{}", message.stream)?;
         } else {
             writeln!(self.out, "{}", message.status)?;
         }
@@ -236,6 +317,77 @@ impl<W: Write> ProgressDisplay<W> {
     }
 }
 // ANCHOR_END: display
+
+// ANCHOR: wire
+/// Writes a progress stream as dockerd sends it; see the module documentation.
+#[derive(Debug)]
+pub struct JsonProgressWriter<W> {
+    out: W,
+    begun: bool,
+}
+
+impl<W: Write> JsonProgressWriter<W> {
+    pub fn new(out: W) -> JsonProgressWriter<W> {
+        JsonProgressWriter { out, begun: false }
+    }
+
+    /// Write one message, a line of its own, and flush it.
+    pub fn show(&mut self, message: &JsonMessage) -> io::Result<()> {
+        self.begun = true;
+        self.out.write_all(&wire_line(message)?)?;
+        self.out.flush()
+    }
+
+    /// Whether a message went out: from then on a failure can only be told in the stream.
+    pub fn has_begun(&self) -> bool {
+        self.begun
+    }
+
+    /// Ends the stream with `message`, the failure's, as its last object.
+    pub fn fail(&mut self, message: &str) -> io::Result<()> {
+        self.show(&JsonMessage::error(message))
+    }
+}
+
+/// `message` as dockerd sends it: dockerd never sends `start`, so its bar, rendered for 200
+/// columns, has no time left.
+fn wire_line(message: &JsonMessage) -> io::Result<Vec<u8>> {
+    let mut message = message.clone();
+    if let Some(detail) = message.progress_detail.as_mut() {
+        detail.start = 0;
+        message.progress = detail.render(DEFAULT_WIDTH, 0);
+    }
+    let mut line = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut line, GoEscapes);
+    message.serialize(&mut serializer).map_err(io::Error::other)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// Go's `encoding/json` escapes `<`, `>`, `&` (and U+2028, U+2029) in strings, so HTML-safe
+/// JSON comes out of dockerd: `"[=\u003e    ]"`. serde_json leaves them as they are.
+struct GoEscapes;
+
+impl serde_json::ser::Formatter for GoEscapes {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let mut plain = 0;
+        for (i, c) in fragment.char_indices() {
+            let escaped = match c {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            writer.write_all(&fragment.as_bytes()[plain..i])?;
+            writer.write_all(escaped.as_bytes())?;
+            plain = i + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[plain..])
+    }
+}
+// ANCHOR_END: wire
 
 impl ProgressDisplay<io::Stdout> {
     /// A display on standard output, in place if it is a terminal.
@@ -257,20 +409,11 @@ impl ProgressDisplay<io::Stderr> {
 
 /// The width of the terminal `stream` is, or `None` if it is none. A terminal that does not
 /// know its size counts as 0 columns wide (no bar, no time left), as Docker does.
-pub fn terminal_width(stream: &(impl IsTerminal + AsRawFd)) -> Option<usize> {
+pub fn terminal_width(stream: &(impl IsTerminal + AsFd)) -> Option<usize> {
     if !stream.is_terminal() {
         return None;
     }
-    let mut size = libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ (ioctl_tty(2)) writes one `winsize` into the struct we pass; the fd is
-    // open for as long as `stream` is borrowed.
-    let rc = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCGWINSZ, &mut size) };
-    Some(if rc == 0 { usize::from(size.ws_col) } else { 0 })
+    Some(crate::cli::terminal::size(stream.as_fd()).map_or(0, |(_, columns)| usize::from(columns)))
 }
 
 /// Decides when a transfer's progress is worth reporting: every [`UPDATE_EVERY`] bytes and
@@ -444,6 +587,94 @@ mod tests {
             serde_json::json!({"current": 5, "total": 10})
         );
         assert!(value["progress"].as_str().unwrap().ends_with("5B/10B"));
+    }
+
+    fn on_the_wire(messages: &[JsonMessage]) -> String {
+        let mut writer = JsonProgressWriter::new(Vec::new());
+        assert!(!writer.has_begun());
+        for m in messages {
+            writer.show(m).unwrap();
+        }
+        String::from_utf8(writer.out).unwrap()
+    }
+
+    #[test]
+    fn on_the_wire_a_pull_is_dockerds_json_byte_for_byte() {
+        // `curl --unix-socket … -X POST '/v1.41/images/create?fromImage=127.0.0.1:5871/i8other&tag=v1'`
+        // against dockerd 20.10 (first and last Downloading only)
+        let start = 1_700_000_000; // dockerd sends no start, so no time left in the bar
+        let sent = on_the_wire(&[
+            JsonMessage::about("v1", "Pulling from i8other"),
+            JsonMessage::layer("2d5ac4e1256a", "Pulling fs layer"),
+            JsonMessage::transfer("2d5ac4e1256a", "Downloading", 32768, 1536786, start),
+            JsonMessage::transfer("2d5ac4e1256a", "Downloading", 1536786, 1536786, start),
+            JsonMessage::layer("2d5ac4e1256a", "Download complete"),
+            JsonMessage::line("Digest: sha256:13b5"),
+        ]);
+        let dockerd = r#"{"status":"Pulling from i8other","id":"v1"}
+{"status":"Pulling fs layer","progressDetail":{},"id":"2d5ac4e1256a"}
+{"status":"Downloading","progressDetail":{"current":32768,"total":1536786},"progress":"[=\u003e                                                 ]  32.77kB/1.537MB","id":"2d5ac4e1256a"}
+{"status":"Downloading","progressDetail":{"current":1536786,"total":1536786},"progress":"[==================================================\u003e]  1.537MB/1.537MB","id":"2d5ac4e1256a"}
+{"status":"Download complete","progressDetail":{},"id":"2d5ac4e1256a"}
+{"status":"Digest: sha256:13b5"}
+"#;
+        assert_eq!(sent, dockerd);
+    }
+
+    #[test]
+    fn on_the_wire_results_failures_and_text_are_dockerds_too() {
+        // dockerd's push result, a failure after the stream began, and `docker load`'s text
+        let sent = on_the_wire(&[
+            JsonMessage::aux(Aux::Push(PushResult {
+                tag: "latest".into(),
+                digest: "sha256:8470".into(),
+                size: 527,
+            })),
+            JsonMessage::error("tag does not exist: 127.0.0.1:5871/i8box:nope"),
+            JsonMessage::stream("Loaded image: busybox:latest\n"),
+        ]);
+        let dockerd = r#"{"progressDetail":{},"aux":{"Tag":"latest","Digest":"sha256:8470","Size":527}}
+{"errorDetail":{"message":"tag does not exist: 127.0.0.1:5871/i8box:nope"},"error":"tag does not exist: 127.0.0.1:5871/i8box:nope"}
+{"stream":"Loaded image: busybox:latest\n"}
+"#;
+        assert_eq!(sent, dockerd);
+    }
+
+    #[test]
+    fn strings_are_escaped_as_gos_encoding_json_escapes_them() {
+        let sent = on_the_wire(&[JsonMessage::line("a<b>&c \u{2028} \"q\" \\ \n é")]);
+        let go = r#"{"status":"a\u003cb\u003e\u0026c \u2028 \"q\" \\ \n é"}"#;
+        assert_eq!(sent, format!("{go}\n"));
+    }
+
+    #[test]
+    fn the_wire_form_reads_back_as_the_same_messages() {
+        let messages = [
+            JsonMessage::layer("abc", "Pushed"),
+            JsonMessage::aux(Aux::Push(PushResult {
+                tag: "v1".into(),
+                digest: "sha256:1".into(),
+                size: 9,
+            })),
+            JsonMessage::aux(Aux::Other(serde_json::json!({"ID": "sha256:2"}))),
+            JsonMessage::error("boom"),
+            JsonMessage::stream("Loaded image ID: sha256:3\n"),
+        ];
+        let sent = on_the_wire(&messages);
+        let read: Vec<JsonMessage> = sent.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(read, messages);
+    }
+
+    #[test]
+    fn displays_print_text_as_it_is_and_skip_results_and_failures() {
+        let messages = [
+            JsonMessage::stream("Loaded image: busybox:latest\n"),
+            JsonMessage::aux(Aux::Other(serde_json::json!({"ID": "x"}))),
+            JsonMessage::error("boom"),
+            JsonMessage::line("done"),
+        ];
+        assert_eq!(shown(None, &messages), "Loaded image: busybox:latest\ndone\n");
+        assert_eq!(shown(Some(80), &messages), "Loaded image: busybox:latest\ndone\n");
     }
 
     #[test]

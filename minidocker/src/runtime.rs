@@ -65,6 +65,13 @@ pub struct LaunchSpec {
     pub network: NetworkNamespace,
     /// Keep the caller's stdin (`-i`); otherwise the container reads `/dev/null`, as in Docker.
     pub keep_stdin: bool,
+    /// `--init`: the first process stays as a tiny init and runs the command as its child
+    /// ([`crate::init`]).
+    pub init: bool,
+    /// `-t`: a unix socket (inherited through clone(2)) to send the master of the terminal
+    /// the init makes inside the container to (runc's `--console-socket`); the terminal's
+    /// slave is then the init's stdin, stdout and stderr.
+    pub console_socket: Option<RawFd>,
 }
 
 /// How the launch ended.
@@ -170,14 +177,38 @@ fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFai
         set_loopback_up().map_err(|e| init_error(&e))?;
     }
     prepare_rootfs(&LinuxSyscall, &spec.rootfs).map_err(|e| init_error(&e))?;
-    if !spec.keep_stdin {
+    if let Some(console) = spec.console_socket {
+        // after pivot_root: the container's /dev/ptmx, so the slave is its /dev/pts/0
+        attach_terminal(console, spec.process.user.uid).map_err(|e| init_error(&e))?;
+    } else if !spec.keep_stdin {
         // the container's own /dev/null, so /proc/self/fd/0 reads "/dev/null" inside
         let null = std::fs::File::open("/dev/null").map_err(|e| init_error(&e))?;
         nix::unistd::dup2_stdin(&null).map_err(|e| init_error(&e))?;
     }
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    if spec.init {
+        // only the child comes back, to run the command
+        crate::init::fork_init(&spec.process).map_err(|e| init_error(&e))?;
+    }
     Err(exec_process(&spec.process))
 }
+
+// ANCHOR: attach_terminal
+/// The init's terminal (`-t`): a new pty in the container's devpts, its master sent out over
+/// `console`, its slave the controlling terminal (we are a session leader: setsid above) and
+/// fd 0, 1 and 2, owned by the container's user.
+fn attach_terminal(console: RawFd, uid: u32) -> Result<(), crate::terminal::TerminalError> {
+    use crate::terminal::{Terminal, make_controlling_stdio, send_master};
+    use std::os::fd::AsFd;
+    let terminal = Terminal::open()?;
+    // SAFETY: `console` is the socket the parent made before clone(2), open in this child
+    // until execve(2) (close-on-exec); the BorrowedFd lives only for this call.
+    let socket = unsafe { std::os::fd::BorrowedFd::borrow_raw(console) };
+    send_master(socket, terminal.master.as_fd())?;
+    drop(terminal.master);
+    make_controlling_stdio(terminal.slave, &terminal.slave_path, uid)
+}
+// ANCHOR_END: attach_terminal
 
 // ANCHOR: launch
 /// [`launch_placed`] with nothing to do while the init waits: it stays in the caller's cgroups.

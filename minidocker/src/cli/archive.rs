@@ -1,5 +1,6 @@
-//! `save` and `load` (`image save`, `image load`), and where `save` and `export` write: a file
-//! written atomically (`-o`) or standard output, never a terminal.
+//! `save` and `load` (`image save`, `image load`): `GET /images/get` and `POST /images/load`
+//! with the archive streamed each way; and where `save` and `export` write: a file written
+//! atomically (`-o`) or standard output, never a terminal.
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
@@ -7,10 +8,14 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use clap::Args;
+use hyper::Method;
 
-use super::{ExitCode, args_error, daemon_error};
-use crate::engine::Engine;
-use crate::progress::{JsonMessage, ProgressDisplay};
+use super::distribution::follow_progress;
+use super::{ExitCode, api_error, args_error};
+use crate::client::autostart::Connector;
+use crate::client::{ClientError, RequestBody, query};
+use crate::go_errors::io_error_text;
+use crate::progress::ProgressDisplay;
 
 #[derive(Debug, Args)]
 pub struct SaveArgs {
@@ -32,14 +37,6 @@ pub struct LoadArgs {
     /// `load` takes no arguments; they are collected to say so as Docker does.
     #[arg(hide = true)]
     pub unexpected: Vec<String>,
-}
-
-/// The lowercase text Go prints for an I/O error's errno (`no such file or directory`).
-fn go_error_text(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_lowercase(),
-        None => e.to_string(),
-    }
 }
 
 // ANCHOR: tar_output
@@ -76,7 +73,7 @@ impl TarOutput {
             Err(e) => {
                 return Err(fail(format!(
                     "invalid output path: stat {dir}: {}",
-                    go_error_text(&e)
+                    io_error_text(&e)
                 )));
             }
             Ok(m) if !m.is_dir() => {
@@ -89,7 +86,7 @@ impl TarOutput {
             Err(e) => {
                 return Err(fail(format!(
                     "failed to stat output path: lstat {target}: {}",
-                    go_error_text(&e)
+                    io_error_text(&e)
                 )));
             }
             Ok(m) => {
@@ -115,7 +112,7 @@ impl TarOutput {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{base}"))
             .tempfile_in(&dir)
-            .map_err(|e| fail(format!("{dir}: {}", go_error_text(&e))))?;
+            .map_err(|e| fail(format!("{dir}: {}", io_error_text(&e))))?;
         Ok(TarOutput::File {
             tmp: BufWriter::new(tmp),
             target: target.to_owned(),
@@ -125,13 +122,13 @@ impl TarOutput {
     /// Flush, and give a file its name.
     pub(super) fn finish(self) -> Result<(), String> {
         match self {
-            TarOutput::Stdout(mut out) => out.flush().map_err(|e| go_error_text(&e)),
+            TarOutput::Stdout(mut out) => out.flush().map_err(|e| io_error_text(&e)),
             TarOutput::File { tmp, target } => {
-                let tmp = tmp.into_inner().map_err(|e| go_error_text(e.error()))?;
-                tmp.as_file().sync_all().map_err(|e| go_error_text(&e))?;
+                let tmp = tmp.into_inner().map_err(|e| io_error_text(e.error()))?;
+                tmp.as_file().sync_all().map_err(|e| io_error_text(&e))?;
                 tmp.persist(&target)
                     .map(|_| ())
-                    .map_err(|e| format!("rename {target}: {}", go_error_text(&e.error)))
+                    .map_err(|e| format!("rename {target}: {}", io_error_text(&e.error)))
             }
         }
     }
@@ -154,13 +151,12 @@ impl Write for TarOutput {
 }
 // ANCHOR_END: tar_output
 
-/// Run `write` into the output `-o` names (or standard output), printing the errors as docker
-/// does: output problems as they are, the engine's after `Error response from daemon:`.
-pub(super) fn write_tar(
-    output: Option<&str>,
-    what: &str,
-    write: impl FnOnce(&mut TarOutput) -> Result<(), crate::engine::EngineError>,
-) -> ExitCode {
+// ANCHOR: download_tar
+/// `GET path`'s tar (`save`, `export`) into the output `-o` names, or standard output; the
+/// output is checked before the daemon is asked, as the docker CLI does. Output problems are
+/// printed as they are (`what` first for those about the file), the daemon's answers after
+/// `Error response from daemon:`. A tar cut short leaves no file.
+pub(super) fn download_tar(api: &Connector, path: &str, output: Option<&str>, what: &str) -> ExitCode {
     let mut out = match TarOutput::open(output, what) {
         Ok(out) => out,
         Err(reason) => {
@@ -168,8 +164,17 @@ pub(super) fn write_tar(
             return 1;
         }
     };
-    if let Err(e) = write(&mut out) {
-        return daemon_error(&e.to_string());
+    let copied = api.client().and_then(|client| {
+        let mut body = client
+            .request(Method::GET, path, RequestBody::Empty)?
+            .into_reader();
+        io::copy(&mut body, &mut out).map_err(|source| ClientError::Io {
+            what: what.to_owned(),
+            source,
+        })
+    });
+    if let Err(e) = copied {
+        return api_error(&e);
     }
     match out.finish() {
         Ok(()) => 0,
@@ -179,36 +184,34 @@ pub(super) fn write_tar(
         }
     }
 }
-
-pub(super) fn open_engine(data_root: &Path) -> Result<Engine, ExitCode> {
-    Engine::open(data_root).map_err(|e| daemon_error(&format!("{e:#}")))
-}
+// ANCHOR_END: download_tar
 
 // ANCHOR: save
-pub(super) fn save(data_root: &Path, args: SaveArgs, cmd: &str) -> ExitCode {
+/// `docker save IMAGE...`: `GET /images/get?names=…` (every name found before a byte is sent).
+pub(super) fn save(api: &Connector, args: SaveArgs, cmd: &str) -> ExitCode {
     if args.images.is_empty() {
         return args_error(cmd, "requires at least 1 argument");
     }
-    let engine = match open_engine(data_root) {
-        Ok(engine) => engine,
-        Err(code) => return code,
-    };
-    write_tar(args.output.as_deref(), "failed to save image", |out| {
-        engine.save_images(&args.images, out)
-    })
+    let names: Vec<(&str, &str)> = args.images.iter().map(|name| ("names", name.as_str())).collect();
+    let path = format!("/images/get?{}", query(&names));
+    download_tar(api, &path, args.output.as_deref(), "failed to save image")
 }
 // ANCHOR_END: save
 
 // ANCHOR: load
-pub(super) fn load(data_root: &Path, args: LoadArgs, cmd: &str) -> ExitCode {
+/// `docker load`: the archive (`-i` or standard input) streamed as the body of
+/// `POST /images/load`, its answer shown as it comes: `Loaded image: …` lines, and the
+/// `Loading layer` progress on a terminal unless `-q` (the docker CLI asks for `quiet` when
+/// standard output is not a terminal). A failure is told in the stream, printed bare.
+pub(super) fn load(api: &Connector, args: LoadArgs, cmd: &str) -> ExitCode {
     if !args.unexpected.is_empty() {
         return args_error(cmd, "accepts no arguments");
     }
-    let input: Box<dyn Read> = match args.input.as_deref().filter(|i| !i.is_empty()) {
+    let input: Box<dyn Read + Send> = match args.input.as_deref().filter(|i| !i.is_empty()) {
         Some(path) => match File::open(path) {
             Ok(file) => Box::new(file),
             Err(e) => {
-                eprintln!("open {path}: {}", go_error_text(&e));
+                eprintln!("open {path}: {}", io_error_text(&e));
                 return 1;
             }
         },
@@ -216,36 +219,22 @@ pub(super) fn load(data_root: &Path, args: LoadArgs, cmd: &str) -> ExitCode {
             eprintln!("requested load from stdin, but stdin is empty");
             return 1;
         }
-        None => Box::new(io::stdin().lock()),
+        None => Box::new(io::stdin()),
     };
-    // Like the docker CLI: progress only on a terminal, and never with -q.
-    let mut display = (!args.quiet && io::stdout().is_terminal()).then(ProgressDisplay::stdout);
-    let engine = match open_engine(data_root) {
-        Ok(engine) => engine,
-        Err(code) => return code,
-    };
-    let loaded = engine.load_images(input, &mut |message| {
-        if let Some(display) = display.as_mut() {
-            let _ = display.show(&message);
-        }
-    });
+    let quiet = args.quiet || !io::stdout().is_terminal();
+    let path = format!(
+        "/images/load?{}",
+        query(&[("quiet", if quiet { "1" } else { "0" })])
+    );
+    let mut display = ProgressDisplay::stdout();
+    let loaded = api
+        .client()
+        .and_then(|c| c.request(Method::POST, &path, RequestBody::Tar(input)))
+        .map_err(Into::into)
+        .and_then(|response| follow_progress(response, Some(&mut display)));
     match loaded {
-        Ok(lines) => {
-            for line in lines {
-                match display.as_mut() {
-                    Some(display) => {
-                        let _ = display.show(&JsonMessage::line(line));
-                    }
-                    None => println!("{line}"),
-                }
-            }
-            0
-        }
-        Err(e) => {
-            // Docker streams load errors inside its JSON reply: the CLI prints them bare.
-            eprintln!("{e}");
-            1
-        }
+        Ok(()) => 0,
+        Err(failure) => failure.report(),
     }
 }
 // ANCHOR_END: load

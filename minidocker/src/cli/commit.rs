@@ -1,12 +1,17 @@
-//! What a container changed: `commit`, `diff` and `export` (also as `container commit|diff|export`).
-
-use std::path::Path;
+//! What a container changed: `commit` (`POST /commit`), `diff`
+//! (`GET /containers/{id}/changes`) and `export` (`GET /containers/{id}/export`), also as
+//! `container commit|diff|export`.
 
 use clap::Args;
+use hyper::Method;
+use serde::Deserialize;
 
-use super::archive::{open_engine, write_tar};
-use super::{ExitCode, args_error, daemon_error};
-use crate::engine::CommitOptions;
+use super::archive::TarOutput;
+use super::lifecycle::{container_path, with_query};
+use super::{ExitCode, args_error};
+use crate::client::autostart::Connector;
+use crate::client::{ClientError, RequestBody};
+use crate::daemon::api::container_fs::ChangeItem;
 
 #[derive(Debug, Args)]
 pub struct CommitArgs {
@@ -65,8 +70,15 @@ fn commit_reference(name: &str) -> Result<ch05_images::Reference, String> {
     }
 }
 
+/// Docker's `IDResponse`: what `POST /commit` answers.
+#[derive(Debug, Deserialize)]
+struct IdResponse {
+    #[serde(rename = "Id")]
+    id: String,
+}
+
 // ANCHOR: commit
-pub(super) fn commit(data_root: &Path, args: CommitArgs, cmd: &str) -> ExitCode {
+pub(super) fn commit(api: &Connector, args: CommitArgs, cmd: &str) -> ExitCode {
     let (container, reference) = match args.names.as_slice() {
         [container] => (container, None),
         [container, reference] => match commit_reference(reference) {
@@ -78,62 +90,104 @@ pub(super) fn commit(data_root: &Path, args: CommitArgs, cmd: &str) -> ExitCode 
         },
         _ => return args_error(cmd, "requires at least 1 and at most 2 arguments"),
     };
-    let engine = match open_engine(data_root) {
-        Ok(engine) => engine,
-        Err(code) => return code,
-    };
-    let opts = CommitOptions {
-        author: args.author.unwrap_or_default(),
-        comment: args.message.unwrap_or_default(),
-        changes: args.changes,
-        reference,
-        pause: args.pause,
-    };
-    match engine.commit_container(container, &opts) {
+    // the query the Docker CLI sends: the repository and tag apart, `pause=0` only when off
+    let mut params = vec![("container", container.clone())];
+    if let Some(reference) = &reference {
+        params.push(("repo", reference.familiar_name()));
+        params.push(("tag", reference.tag.clone().unwrap_or_default()));
+    }
+    for (key, value) in [("comment", &args.message), ("author", &args.author)] {
+        if let Some(value) = value {
+            params.push((key, value.clone()));
+        }
+    }
+    params.extend(args.changes.iter().map(|c| ("changes", c.clone())));
+    if !args.pause {
+        params.push(("pause", "0".into()));
+    }
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let committed = api.client().and_then(|client| {
+        client.post_json::<IdResponse>(&with_query("/commit".into(), &pairs), &serde_json::json!({}))
+    });
+    match committed {
         Ok(image) => {
             println!("{}", image.id);
             0
         }
-        Err(e) => daemon_error(&e.to_string()),
+        Err(e) => super::api_error(&e),
     }
 }
 // ANCHOR_END: commit
 
-pub(super) fn diff(data_root: &Path, args: DiffArgs, cmd: &str) -> ExitCode {
-    let [container] = args.containers.as_slice() else {
-        return args_error(cmd, "requires 1 argument");
-    };
-    let engine = match open_engine(data_root) {
-        Ok(engine) => engine,
-        Err(code) => return code,
-    };
-    match engine.container_changes(container) {
-        Ok(changes) => {
-            for change in changes {
-                println!("{change}");
-            }
-            0
-        }
-        Err(e) => daemon_error(&e.to_string()),
+/// The letter `diff` prints for a change's `Kind`: modified, added, deleted.
+fn change_letter(kind: u8) -> char {
+    match kind {
+        1 => 'A',
+        2 => 'D',
+        _ => 'C',
     }
 }
 
-pub(super) fn export(data_root: &Path, args: ExportArgs, cmd: &str) -> ExitCode {
+pub(super) fn diff(api: &Connector, args: DiffArgs, cmd: &str) -> ExitCode {
     let [container] = args.containers.as_slice() else {
         return args_error(cmd, "requires 1 argument");
     };
-    let engine = match open_engine(data_root) {
-        Ok(engine) => engine,
-        Err(code) => return code,
+    let changes = api
+        .client()
+        .and_then(|c| c.get_json::<Option<Vec<ChangeItem>>>(&container_path(container, "/changes")));
+    match changes {
+        Ok(changes) => {
+            for change in changes.unwrap_or_default() {
+                println!("{} {}", change_letter(change.kind), change.path);
+            }
+            0
+        }
+        Err(e) => super::api_error(&e),
+    }
+}
+
+pub(super) fn export(api: &Connector, args: ExportArgs, cmd: &str) -> ExitCode {
+    let [container] = args.containers.as_slice() else {
+        return args_error(cmd, "requires 1 argument");
     };
-    write_tar(args.output.as_deref(), "failed to export container", |out| {
-        engine.export_container(container, out)
-    })
+    let what = "failed to export container";
+    let mut out = match TarOutput::open(args.output.as_deref(), what) {
+        Ok(out) => out,
+        Err(reason) => {
+            eprintln!("{reason}");
+            return 1;
+        }
+    };
+    let copied = api.client().and_then(|client| {
+        let path = container_path(container, "/export");
+        let mut body = client
+            .request(Method::GET, &path, RequestBody::Empty)?
+            .into_reader();
+        std::io::copy(&mut body, &mut out).map_err(|source| ClientError::Io {
+            what: what.into(),
+            source,
+        })
+    });
+    if let Err(e) = copied {
+        return super::api_error(&e);
+    }
+    match out.finish() {
+        Ok(()) => 0,
+        Err(reason) => {
+            eprintln!("{what}: {reason}");
+            1
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_are_lettered_like_dockers() {
+        assert_eq!([0, 1, 2].map(change_letter), ['C', 'A', 'D']);
+    }
 
     #[test]
     fn commit_references_are_checked_like_the_docker_cli() {

@@ -1,13 +1,18 @@
-//! Container commands: `ps` and `rm`.
-
-use std::path::Path;
+//! Listing containers: `ps` (`container ls`), and `container prune`.
 
 use clap::Args;
 use serde_json::{Value, json};
 
+use hyper::Method;
+
 use super::ExitCode;
-use crate::engine::{ContainerSummary, Engine};
-use crate::format::units::human_duration;
+use super::images::{confirm, parse_filters};
+use super::lifecycle::with_query;
+use crate::client::autostart::Connector;
+use crate::client::{RequestBody, query};
+use crate::engine::filters::Filters;
+use crate::engine::{ContainerListEntry, ContainerPruneReport, ListedPort};
+use crate::format::units::{human_duration, human_size};
 use crate::format::{TemplateError, format_rows};
 
 #[derive(Debug, Args)]
@@ -30,15 +35,24 @@ pub struct PsArgs {
     /// Format output using a custom template ('table', 'table TEMPLATE', 'json', or a Go template)
     #[arg(long)]
     pub format: Option<String>,
+    /// Filter output based on conditions provided
+    #[arg(short = 'f', long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+    /// Display total file sizes
+    #[arg(short = 's', long)]
+    pub size: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct RmArgs {
-    /// Force the removal of a running container (uses SIGKILL)
+pub struct ContainerPruneArgs {
+    /// Provide filter values (e.g. "until=<timestamp>")
+    #[arg(long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+    /// Do not prompt for confirmation
     #[arg(short = 'f', long)]
     pub force: bool,
-    #[arg(required = true, value_name = "CONTAINER")]
-    pub containers: Vec<String>,
+    #[arg(hide = true)]
+    pub extra: Vec<String>,
 }
 
 const PS_TABLE: &str =
@@ -63,63 +77,62 @@ pub(super) fn ellipsis(s: &str, width: usize) -> String {
     s.chars().take(width - 1).chain(std::iter::once('…')).collect()
 }
 
-/// The fields of one `ps` row, named as Docker's formatter names them.
-pub(super) fn ps_row(s: &ContainerSummary, trunc: bool) -> Value {
-    let c = &s.container;
-    let mut command = s.command();
+/// The fields of one `ps` row from the API's listing, named as Docker's formatter names them.
+pub(super) fn ps_row(c: &ContainerListEntry, trunc: bool) -> Value {
+    let mut command = c.command.clone();
     if trunc {
         command = ellipsis(&command, 20);
     }
-    let created_at = chrono::DateTime::parse_from_rfc3339(&c.created)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%d %H:%M:%S +0000 UTC")
-                .to_string()
-        })
-        .unwrap_or_default();
-    json!({
-        "ID": if trunc { c.id[..12].to_owned() } else { c.id.clone() },
-        "Image": c.config.image,
+    let created = chrono::DateTime::from_timestamp(c.created, 0).unwrap_or_default();
+    let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let id = if trunc {
+        c.id.chars().take(12).collect()
+    } else {
+        c.id.clone()
+    };
+    let mut row = json!({
+        "ID": id,
+        "Image": c.image,
         "Command": format!("{command:?}"),
-        "CreatedAt": created_at,
+        "CreatedAt": created.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string(),
         // the docker CLI's: from `Created`, whole seconds since the epoch
         "RunningFor": format!(
             "{} ago",
-            human_duration((chrono::Utc::now().timestamp() - s.created_unix()).max(0) as f64)
+            human_duration((chrono::Utc::now().timestamp() - c.created).max(0) as f64)
         ),
-        "Status": s.status(),
-        "State": c.state.status,
-        "Ports": displayable_ports(&c.network_settings.ports),
-        "Names": c.name.trim_start_matches('/'),
-        "Labels": "",
+        "Status": c.status,
+        "State": c.state,
+        "Ports": displayable_ports(&c.ports),
+        // the first name is the container's own; the others are links
+        "Names": c.names.first().map(|n| n.trim_start_matches('/')).unwrap_or_default(),
+        "Labels": labels.join(","),
         "LocalVolumes": "0",
         "Mounts": "",
         "Networks": c.network_settings.networks.keys().cloned().collect::<Vec<_>>().join(","),
-    })
+    });
+    if c.size_rw > 0 || c.size_root_fs > 0 {
+        row["Size"] = json!(format!(
+            "{} (virtual {})",
+            human_size(c.size_rw, 3),
+            human_size(c.size_root_fs, 3)
+        ));
+    }
+    row
 }
 
 /// The PORTS column: `0.0.0.0:8080->80/tcp` per binding, `80/tcp` for a port only exposed,
 /// by port number (the docker CLI also folds consecutive ports into ranges; not done here).
-fn displayable_ports(
-    ports: &std::collections::BTreeMap<String, Option<Vec<crate::engine::network::PortBinding>>>,
-) -> String {
-    let mut keys: Vec<&String> = ports.keys().collect();
-    keys.sort_by_key(|k| {
-        let (port, proto) = k.split_once('/').unwrap_or((k, ""));
-        (port.parse::<u32>().unwrap_or(0), proto.to_owned())
-    });
-    let mut shown = Vec::new();
-    for key in keys {
-        match &ports[key] {
-            Some(bindings) if !bindings.is_empty() => shown.extend(
-                bindings
-                    .iter()
-                    .map(|b| format!("{}:{}->{key}", b.host_ip, b.host_port)),
-            ),
-            _ => shown.push(key.clone()),
-        }
-    }
-    shown.join(", ")
+fn displayable_ports(ports: &[ListedPort]) -> String {
+    let mut ports: Vec<&ListedPort> = ports.iter().collect();
+    ports.sort_by_key(|p| (p.private_port, p.protocol.clone(), p.public_port));
+    ports
+        .iter()
+        .map(|p| match p.public_port {
+            0 => format!("{}/{}", p.private_port, p.protocol),
+            public => format!("{}:{public}->{}/{}", p.ip, p.private_port, p.protocol),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn render_ps(rows: &[Value], args: &PsArgs) -> Result<String, TemplateError> {
@@ -133,23 +146,40 @@ fn render_ps(rows: &[Value], args: &PsArgs) -> Result<String, TemplateError> {
     }
 }
 
-pub(super) fn ps(data_root: &Path, args: PsArgs) -> ExitCode {
-    let engine = match Engine::open(data_root) {
-        Ok(e) => e,
-        Err(e) => return super::daemon_error(&format!("{e:#}")),
-    };
-    let summaries = match engine.list_containers() {
-        Ok(s) => s,
-        Err(e) => return super::daemon_error(&e.to_string()),
+/// `docker ps`: `GET /containers/json`, then Docker's table or the asked-for template.
+pub(super) fn ps(api: &Connector, args: PsArgs) -> ExitCode {
+    let filters = match Filters::parse(&args.filter) {
+        Ok(f) => f,
+        Err(e) => {
+            return super::flag_error(
+                "ps",
+                &format!(
+                    "invalid argument \"{}\" for \"-f, --filter\" flag: {e}",
+                    args.filter.join(",")
+                ),
+            );
+        }
     };
     let limit = if args.latest { 1 } else { args.last };
-    let show_all = args.all || limit > 0;
-    let rows: Vec<Value> = summaries
-        .iter()
-        .filter(|s| show_all || s.running)
-        .take(if limit > 0 { limit as usize } else { usize::MAX })
-        .map(|s| ps_row(s, !args.no_trunc))
-        .collect();
+    let mut params = vec![("all", if args.all { "1" } else { "0" }.to_owned())];
+    if limit > 0 {
+        params.push(("limit", limit.to_string()));
+    }
+    if args.size {
+        params.push(("size", "1".to_owned()));
+    }
+    if !filters.is_empty() {
+        params.push(("filters", filters.to_json()));
+    }
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let listed: Vec<ContainerListEntry> = match api
+        .client()
+        .and_then(|c| c.get_json(&format!("/containers/json?{}", query(&pairs))))
+    {
+        Ok(listed) => listed,
+        Err(e) => return super::api_error(&e),
+    };
+    let rows: Vec<Value> = listed.iter().map(|c| ps_row(c, !args.no_trunc)).collect();
     match render_ps(&rows, &args) {
         Ok(text) => {
             print!("{text}");
@@ -162,19 +192,42 @@ pub(super) fn ps(data_root: &Path, args: PsArgs) -> ExitCode {
     }
 }
 
-pub(super) fn rm(data_root: &Path, args: RmArgs) -> ExitCode {
-    let engine = match Engine::open(data_root) {
-        Ok(e) => e,
-        Err(e) => return super::daemon_error(&format!("{e:#}")),
-    };
-    let mut code = 0;
-    for name in &args.containers {
-        match engine.remove_container(name, args.force) {
-            Ok(()) => println!("{name}"),
-            Err(e) => code = super::daemon_error(&e.to_string()),
-        }
+const PRUNE_WARNING: &str = "WARNING! This will remove all stopped containers.";
+
+/// `docker container prune [-f] [--filter F]`: `POST /containers/prune?filters=` once
+/// confirmed; the containers removed and the space their layers held.
+pub(super) fn prune(api: &Connector, args: ContainerPruneArgs, cmd: &str) -> ExitCode {
+    if !args.extra.is_empty() {
+        return super::args_error(cmd, "accepts no arguments");
     }
-    code
+    let filters = match parse_filters(cmd, "--filter", &args.filter) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    if !args.force && !confirm(PRUNE_WARNING) {
+        return 0;
+    }
+    let params: Vec<(&str, String)> = match filters.is_empty() {
+        true => Vec::new(),
+        false => vec![("filters", filters.to_json())],
+    };
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let report: ContainerPruneReport = match api.client().and_then(|c| {
+        c.request(
+            Method::POST,
+            &with_query("/containers/prune".into(), &pairs),
+            RequestBody::Empty,
+        )?
+        .json()
+    }) {
+        Ok(report) => report,
+        Err(e) => return super::api_error(&e),
+    };
+    if !report.deleted.is_empty() {
+        println!("Deleted Containers:\n{}\n", report.deleted.join("\n"));
+    }
+    println!("Total reclaimed space: {}", human_size(report.space_reclaimed, 4));
+    0
 }
 
 #[cfg(test)]

@@ -1,18 +1,21 @@
-//! `minidocker pull` and `minidocker push`, and the pull `run` does for an image it lacks.
+//! `minidocker pull` and `minidocker push`: `POST /images/create?fromImage=` and
+//! `POST /images/{name}/push`, the daemon's JSON progress stream shown as the docker CLI shows
+//! it (see `progress.rs`); [`follow_progress`] shows `load`'s and `import`'s streams too.
 //!
-//! Like the docker CLI, these show the engine's progress stream (see `progress.rs`) and word a
-//! failure by when it happened: before the stream began it is the daemon's answer
-//! (`Error response from daemon: manifest for … not found`), after that it is the stream's
-//! last word, printed bare (`filesystem layer verification failed for digest …`).
+//! Like the docker CLI, these word a failure by when it happened: before the stream began it
+//! is the daemon's answer (`Error response from daemon: manifest for … not found`), after that
+//! it is the stream's last word, printed bare (`filesystem layer verification failed for
+//! digest …`).
 
 use std::io::Write;
-use std::path::Path;
 
-use ch05_images::{Reference, StoreError};
+use ch05_images::Reference;
 use clap::Args;
+use hyper::Method;
 
-use super::{ExitCode, args_error, daemon_error};
-use crate::engine::{Engine, EngineError};
+use super::{ExitCode, api_error, args_error};
+use crate::client::autostart::Connector;
+use crate::client::{ClientError, RequestBody, Response, path_escape, query};
 use crate::progress::{JsonMessage, ProgressDisplay};
 
 #[derive(Debug, Args)]
@@ -39,25 +42,60 @@ pub struct PushArgs {
     pub names: Vec<String>,
 }
 
-/// A failed pull or push, and whether the progress stream had begun.
+/// A failed request whose answer is a progress stream.
 #[derive(Debug)]
-pub(super) struct Failure {
-    pub message: String,
-    pub streamed: bool,
+pub(super) enum StreamFailure {
+    /// Before the stream began: the daemon's answer (or no daemon at all).
+    Request(ClientError),
+    /// The stream's last word: `errorDetail`, or a stream cut short.
+    InStream(String),
 }
 
-impl Failure {
-    /// How `pull` and `push` print it; exit code 1.
-    fn report(&self) -> ExitCode {
-        match self.streamed {
-            true => {
-                eprintln!("{}", self.message);
+impl StreamFailure {
+    /// How the docker CLI prints it: `Error response from daemon: …` for the daemon's answer,
+    /// the stream's own words bare; exit code 1.
+    pub(super) fn report(&self) -> ExitCode {
+        match self {
+            StreamFailure::Request(e) => api_error(e),
+            StreamFailure::InStream(message) => {
+                eprintln!("{message}");
                 1
             }
-            false => daemon_error(&self.message),
         }
     }
 }
+
+impl From<ClientError> for StreamFailure {
+    fn from(e: ClientError) -> StreamFailure {
+        StreamFailure::Request(e)
+    }
+}
+
+// ANCHOR: follow_progress
+/// Reads a JSON progress stream to its end, showing each message on `display` (nothing if
+/// `None`) as it arrives, as the docker CLI's `DisplayJSONMessagesToStream` does; a message
+/// that carries an error ends it, as the failure.
+pub(super) fn follow_progress<W: Write>(
+    response: Response<'_>,
+    mut display: Option<&mut ProgressDisplay<W>>,
+) -> Result<(), StreamFailure> {
+    for message in response.json_messages::<JsonMessage>() {
+        let message = message.map_err(|e| StreamFailure::InStream(e.to_string()))?;
+        if let Some(detail) = &message.error_detail {
+            return Err(StreamFailure::InStream(detail.message.clone()));
+        }
+        if !message.error.is_empty() {
+            return Err(StreamFailure::InStream(message.error));
+        }
+        if let Some(display) = display.as_deref_mut()
+            && let Err(e) = display.show(&message)
+        {
+            tracing::debug!(error = %e, "showing progress");
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: follow_progress
 
 /// The one name `cmd` takes, or Docker's complaint (`'docker pull' requires 1 argument`).
 fn exactly_one<'a>(cmd: &str, names: &'a [String]) -> Result<&'a str, ExitCode> {
@@ -95,46 +133,37 @@ fn parse_name(name: &str, all_tags: bool, quiet: bool) -> Result<Reference, Exit
         })
 }
 
-/// Run `operation` with its progress shown on `display` (nowhere if `None`).
-fn with_progress<W: Write>(
+// ANCHOR: pull_image
+/// `POST /images/create?fromImage=&tag=`: the repository by its full name and the tag or
+/// digest (none: every tag), the progress shown on `display`.
+pub(super) fn pull_image<W: Write>(
+    api: &Connector,
+    reference: &Reference,
     display: Option<&mut ProgressDisplay<W>>,
-    operation: impl FnOnce(&mut dyn FnMut(JsonMessage)) -> Result<(), crate::engine::DistributionError>,
-) -> Result<(), Failure> {
-    let mut streamed = false;
-    let mut display = display;
-    let result = operation(&mut |message| {
-        streamed = true;
-        if let Some(d) = display.as_deref_mut() {
-            if let Err(e) = d.show(&message) {
-                tracing::debug!(error = %e, "showing progress");
-            }
-        }
-    });
-    result.map_err(|e| Failure {
-        message: e.to_string(),
-        streamed,
-    })
+) -> Result<(), StreamFailure> {
+    let tag = reference
+        .digest
+        .clone()
+        .or_else(|| reference.tag.clone())
+        .unwrap_or_default();
+    let path = format!(
+        "/images/create?{}",
+        query(&[("fromImage", &reference.name()), ("tag", &tag)])
+    );
+    let response = api.client()?.request(Method::POST, &path, RequestBody::Empty)?;
+    follow_progress(response, display)
 }
+// ANCHOR_END: pull_image
 
-fn open_engine(data_root: &Path) -> Result<Engine, Failure> {
-    Engine::open(data_root).map_err(|e| Failure {
-        message: format!("{e:#}"),
-        streamed: false,
-    })
-}
-
-pub(super) fn pull(data_root: &Path, args: PullArgs, cmd: &str) -> ExitCode {
+/// `docker pull NAME`: the progress on stdout (none with `-q`), then the full name pulled.
+pub(super) fn pull(api: &Connector, args: PullArgs, cmd: &str) -> ExitCode {
     let reference =
         match exactly_one(cmd, &args.names).and_then(|name| parse_name(name, args.all_tags, args.quiet)) {
             Ok(r) => r,
             Err(code) => return code,
         };
-    let pulled = open_engine(data_root).and_then(|engine| {
-        let mut display = ProgressDisplay::stdout();
-        let display = (!args.quiet).then_some(&mut display);
-        with_progress(display, |out| engine.pull(&reference, args.all_tags, out))
-    });
-    match pulled {
+    let mut display = ProgressDisplay::stdout();
+    match pull_image(api, &reference, (!args.quiet).then_some(&mut display)) {
         Ok(()) => {
             // The full name of what was pulled: docker.io/library/busybox:latest
             let _ = writeln!(std::io::stdout(), "{reference}");
@@ -144,17 +173,32 @@ pub(super) fn pull(data_root: &Path, args: PullArgs, cmd: &str) -> ExitCode {
     }
 }
 
-pub(super) fn push(data_root: &Path, args: PushArgs, cmd: &str) -> ExitCode {
+/// `docker push NAME[:TAG]`: `POST /images/{name}/push?tag=` (no tag: every tag of the
+/// repository), the progress on stdout; with `-q` only the name pushed.
+pub(super) fn push(api: &Connector, args: PushArgs, cmd: &str) -> ExitCode {
     let reference =
         match exactly_one(cmd, &args.names).and_then(|name| parse_name(name, args.all_tags, args.quiet)) {
             Ok(r) => r,
             Err(code) => return code,
         };
-    let pushed = open_engine(data_root).and_then(|engine| {
-        let mut display = ProgressDisplay::stdout();
-        let display = (!args.quiet).then_some(&mut display);
-        with_progress(display, |out| engine.push(&reference, out))
-    });
+    if reference.digest.is_some() {
+        // the docker CLI's own refusal, before it asks the daemon
+        eprintln!("cannot push a digest reference");
+        return 1;
+    }
+    let path = format!(
+        "/images/{}/push?{}",
+        path_escape(&reference.familiar_name()),
+        query(&[("tag", reference.tag.as_deref().unwrap_or_default())])
+    );
+    let mut display = ProgressDisplay::stdout();
+    let pushed = api
+        .client()
+        // the registries minidocker pushes to want no credentials: an empty set, the way
+        // the API takes them in the body
+        .and_then(|c| c.request(Method::POST, &path, RequestBody::json(&serde_json::json!({}))))
+        .map_err(StreamFailure::from)
+        .and_then(|response| follow_progress(response, (!args.quiet).then_some(&mut display)));
     match pushed {
         Ok(()) => {
             if args.quiet {
@@ -163,90 +207,5 @@ pub(super) fn push(data_root: &Path, args: PushArgs, cmd: &str) -> ExitCode {
             0
         }
         Err(failure) => failure.report(),
-    }
-}
-
-/// A 64-hex image id (`sha256:` optional): `run` never pulls those, as Docker does not.
-fn is_full_id(image: &str) -> bool {
-    ch05_images::Digest::from_hex(image.strip_prefix("sha256:").unwrap_or(image)).is_ok()
-}
-
-/// `run --pull`: when to pull the image first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum PullPolicy {
-    Always,
-    /// The default: only if there is no such image here.
-    Missing,
-    Never,
-}
-
-impl PullPolicy {
-    pub(super) fn parse(value: &str) -> Result<PullPolicy, String> {
-        match value {
-            "always" => Ok(PullPolicy::Always),
-            "missing" => Ok(PullPolicy::Missing),
-            "never" => Ok(PullPolicy::Never),
-            other => Err(format!(
-                "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
-            )),
-        }
-    }
-}
-
-// ANCHOR: pull_for_run
-/// What `docker run` does before it creates the container: with `missing` (the default) and
-/// no such image here, say so on stderr and pull it, the progress on stderr too (no `Using
-/// default tag`, no final name); with `always`, pull it whatever is here. `quiet` hides both.
-pub(super) fn pull_for_run(
-    engine: &Engine,
-    image: &str,
-    policy: PullPolicy,
-    quiet: bool,
-) -> Result<(), Failure> {
-    let missing = matches!(engine.images.resolve(image), Err(StoreError::NoSuchImage(_)));
-    let wanted = match policy {
-        PullPolicy::Always => true,
-        PullPolicy::Missing => missing,
-        PullPolicy::Never => false,
-    };
-    if !wanted || is_full_id(image) {
-        return Ok(()); // there, or an error `run` reports itself
-    }
-    let reference = Reference::parse_normalized(image).map_err(|e| Failure {
-        message: EngineError::from(e).to_string(),
-        streamed: false,
-    })?;
-    let mut display = ProgressDisplay::stderr();
-    if !quiet && policy == PullPolicy::Missing {
-        eprintln!("Unable to find image '{}' locally", reference.familiar_string());
-    }
-    with_progress((!quiet).then_some(&mut display), |out| {
-        engine.pull(&reference, false, out)
-    })
-}
-// ANCHOR_END: pull_for_run
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_full_ids_are_never_pulled() {
-        let hex = "a".repeat(64);
-        assert!(is_full_id(&hex));
-        assert!(is_full_id(&format!("sha256:{hex}")));
-        assert!(!is_full_id("aaaa"));
-        assert!(!is_full_id("busybox"));
-    }
-
-    #[test]
-    fn pull_policies_are_dockers() {
-        assert_eq!(PullPolicy::parse("always"), Ok(PullPolicy::Always));
-        assert_eq!(PullPolicy::parse("missing"), Ok(PullPolicy::Missing));
-        assert_eq!(PullPolicy::parse("never"), Ok(PullPolicy::Never));
-        assert_eq!(
-            PullPolicy::parse("bogus").unwrap_err(),
-            r#"invalid pull option: 'bogus': must be one of "always", "missing" or "never""#
-        );
     }
 }

@@ -1,12 +1,16 @@
-//! Image commands: `import`.
+//! Image commands: `import`, a rootfs tar streamed as the body of `POST /images/create`.
 
-use std::io::Write;
-use std::path::Path;
+use std::io::Read;
 
 use clap::Args;
+use hyper::Method;
 
 use super::ExitCode;
-use crate::engine::{Engine, ImportOptions};
+use super::distribution::follow_progress;
+use crate::client::autostart::Connector;
+use crate::client::{RequestBody, query};
+use crate::go_errors::io_error_text;
+use crate::progress::ProgressDisplay;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -21,40 +25,44 @@ pub struct ImportArgs {
     pub reference: Option<String>,
 }
 
-pub(super) fn import(data_root: &Path, args: ImportArgs) -> ExitCode {
-    let result = (|| -> anyhow::Result<String> {
-        use anyhow::Context;
-        let reference = args
-            .reference
-            .as_deref()
-            .map(ch05_images::Reference::parse_normalized)
-            .transpose()?;
-        // the changes are checked before the tar is read, as the daemon does
-        let config = crate::instructions::apply_changes(&Default::default(), &args.change)?;
-        let engine = Engine::open(data_root)?;
-        let opts = ImportOptions {
-            message: args.message.clone(),
-            // The docker CLI streams a file as it streams stdin: both are "-" to the daemon.
-            source: "-".to_owned(),
-            config,
-            reference,
-        };
-        let image = if args.file == "-" {
-            engine.import_image(std::io::stdin().lock(), &opts)?
-        } else {
-            let file = std::fs::File::open(&args.file).with_context(|| format!("open {}", args.file))?;
-            engine.import_image(std::io::BufReader::new(file), &opts)?
-        };
-        Ok(image.id.to_string())
-    })();
-    match result {
-        Ok(id) => {
-            let _ = writeln!(std::io::stdout(), "{id}");
-            0
-        }
-        Err(e) => {
-            eprintln!("Error response from daemon: {e:#}");
-            1
-        }
+// ANCHOR: import
+/// `docker import file|- [REPOSITORY[:TAG]]`: the name is checked here, the changes by the
+/// daemon (before it reads the tar); the tar, a file or standard input, goes as it is read
+/// (`fromSrc=-`, as the docker CLI sends both). Prints the new image's id, the daemon's one
+/// message.
+pub(super) fn import(api: &Connector, args: ImportArgs) -> ExitCode {
+    let reference = args.reference.clone().unwrap_or_default();
+    if !reference.is_empty()
+        && let Err(e) = ch05_images::Reference::parse_normalized(&reference)
+    {
+        eprintln!("{e}");
+        return 1;
+    }
+    let tar: Box<dyn Read + Send> = match args.file.as_str() {
+        "-" => Box::new(std::io::stdin()),
+        path => match std::fs::File::open(path) {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                eprintln!("open {path}: {}", io_error_text(&e));
+                return 1;
+            }
+        },
+    };
+    let mut params = vec![("fromSrc", "-"), ("repo", reference.as_str())];
+    if let Some(message) = &args.message {
+        params.push(("message", message));
+    }
+    params.extend(args.change.iter().map(|change| ("changes", change.as_str())));
+    let path = format!("/images/create?{}", query(&params));
+    let mut display = ProgressDisplay::stdout();
+    let imported = api
+        .client()
+        .and_then(|c| c.request(Method::POST, &path, RequestBody::Tar(tar)))
+        .map_err(Into::into)
+        .and_then(|response| follow_progress(response, Some(&mut display)));
+    match imported {
+        Ok(()) => 0,
+        Err(failure) => failure.report(),
     }
 }
+// ANCHOR_END: import

@@ -2,16 +2,17 @@
 //! `image prune`, with Docker's columns, messages and exit codes. `inspect` is in `inspect.rs`.
 
 use std::io::{BufRead, Write};
-use std::path::Path;
 
 use ch05_images::{Digest, Reference};
 use clap::Args;
 use serde_json::{Value, json};
 
 use super::container::ellipsis;
-use super::{ExitCode, args_error, daemon_error, flag_error};
+use super::{ExitCode, api_error, args_error, flag_error};
+use crate::client::autostart::Connector;
+use crate::client::{ClientError, path_escape, query};
 use crate::engine::filters::Filters;
-use crate::engine::{DeleteRecord, Engine, EngineError, HistoryItem, ImageSummary};
+use crate::engine::{DeleteRecord, HistoryItem, ImageSummary, PruneReport};
 use crate::format::format_rows;
 use crate::format::units::{human_duration, human_size};
 
@@ -99,10 +100,6 @@ pub struct PruneArgs {
     pub force: bool,
     #[arg(hide = true)]
     pub extra: Vec<String>,
-}
-
-fn open(data_root: &Path) -> Result<Engine, ExitCode> {
-    Engine::open(data_root).map_err(|e| daemon_error(&format!("{e:#}")))
 }
 
 /// `--filter` values, or Docker's flag error (exit 125) for one without `=`.
@@ -252,8 +249,8 @@ fn image_rows(img: &ImageSummary, show_digests: bool, trunc: bool) -> Vec<Value>
     rows
 }
 
-/// `docker images` / `docker image ls`.
-pub(super) fn list(data_root: &Path, args: ImagesArgs, cmd: &str) -> ExitCode {
+/// `docker images` / `docker image ls`: `GET /images/json`, one row per name.
+pub(super) fn list(api: &Connector, args: ImagesArgs, cmd: &str) -> ExitCode {
     if args.reference.len() > 1 {
         return args_error(cmd, "requires at most 1 argument");
     }
@@ -264,13 +261,20 @@ pub(super) fn list(data_root: &Path, args: ImagesArgs, cmd: &str) -> ExitCode {
     if let Some(name) = args.reference.first() {
         filters.add("reference", name);
     }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let images = match engine.list_images(&filters, args.all) {
-        Ok(i) => i,
-        Err(e) => return daemon_error(&e.to_string()),
+    let mut params = vec![("all", if args.all { "1" } else { "0" }.to_owned())];
+    if !filters.is_empty() {
+        params.push(("filters", filters.to_json()));
+    }
+    if args.digests {
+        params.push(("digests", "1".to_owned()));
+    }
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let images: Vec<ImageSummary> = match api
+        .client()
+        .and_then(|c| c.get_json(&format!("/images/json?{}", query(&pairs))))
+    {
+        Ok(images) => images,
+        Err(e) => return api_error(&e),
     };
     let format = match args.format.as_deref() {
         None | Some("") | Some("table") if args.quiet => "{{.ID}}".to_owned(),
@@ -297,8 +301,9 @@ fn is_full_id(s: &str) -> bool {
     Digest::from_hex(s.strip_prefix("sha256:").unwrap_or(s)).is_ok()
 }
 
-/// `docker tag SOURCE TARGET`: both are checked by the client first (exit 1, no daemon prefix).
-pub(super) fn tag(data_root: &Path, args: TagArgs, cmd: &str) -> ExitCode {
+/// `docker tag SOURCE TARGET`: both are checked by the client first (exit 1, no daemon prefix),
+/// then `POST /images/{source}/tag?repo=&tag=` with the target's familiar name and tag.
+pub(super) fn tag(api: &Connector, args: TagArgs, cmd: &str) -> ExitCode {
     let [source, target] = args.names.as_slice() else {
         return args_error(cmd, "requires 2 arguments");
     };
@@ -326,33 +331,49 @@ pub(super) fn tag(data_root: &Path, args: TagArgs, cmd: &str) -> ExitCode {
             Err(e) => return parse_error(target, &e),
         },
     };
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    match engine.tag_image(source, &target_ref) {
+    let tag = target_ref.tag.clone().unwrap_or_default();
+    let path = format!(
+        "/images/{}/tag?{}",
+        path_escape(source),
+        query(&[("repo", &target_ref.familiar_name()), ("tag", &tag)])
+    );
+    match api.client().and_then(|c| c.post(&path)) {
         Ok(()) => 0,
-        Err(e) => daemon_error(&e.to_string()),
+        Err(e) => api_error(&e),
     }
 }
 
 // ---------------------------------------------------------------- rmi
 
+/// `DELETE /images/{name}?force=&noprune=`: what the daemon untagged and deleted.
+fn delete_image(
+    api: &Connector,
+    name: &str,
+    force: bool,
+    no_prune: bool,
+) -> Result<Vec<DeleteRecord>, ClientError> {
+    let flag = |on: bool| if on { "1" } else { "0" };
+    let path = format!(
+        "/images/{}?{}",
+        path_escape(name),
+        query(&[("force", flag(force)), ("noprune", flag(no_prune))])
+    );
+    api.client()?
+        .request(hyper::Method::DELETE, &path, crate::client::RequestBody::Empty)?
+        .json()
+}
+
 /// `docker rmi` / `docker image rm`: each image on its own; the errors are printed together
 /// at the end. With -f, images that do not exist are reported but do not fail the command.
-pub(super) fn rmi(data_root: &Path, args: RmiArgs, cmd: &str) -> ExitCode {
+pub(super) fn rmi(api: &Connector, args: RmiArgs, cmd: &str) -> ExitCode {
     if args.images.is_empty() {
         return args_error(cmd, "requires at least 1 argument");
     }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
     let mut errors = Vec::new();
     let mut fatal = false;
     let mut out = std::io::stdout().lock();
     for name in &args.images {
-        match engine.delete_image(name, args.force, !args.no_prune) {
+        match delete_image(api, name, args.force, args.no_prune) {
             Ok(records) => {
                 for record in records {
                     let _ = match record {
@@ -361,10 +382,13 @@ pub(super) fn rmi(data_root: &Path, args: RmiArgs, cmd: &str) -> ExitCode {
                     };
                 }
             }
-            Err(e) => {
-                let not_found = matches!(e, EngineError::Store(ch05_images::StoreError::NoSuchImage(_)));
-                fatal |= !not_found;
+            Err(e @ ClientError::Daemon { .. }) => {
+                fatal |= !e.is_not_found();
                 errors.push(format!("Error response from daemon: {e}"));
+            }
+            Err(e) => {
+                fatal = true;
+                errors.push(e.to_string());
             }
         }
     }
@@ -406,18 +430,15 @@ fn history_row(h: &HistoryItem, human: bool, trunc: bool) -> Value {
     })
 }
 
-/// `docker history IMAGE`.
-pub(super) fn history(data_root: &Path, args: HistoryArgs, cmd: &str) -> ExitCode {
+/// `docker history IMAGE`: `GET /images/{name}/history`.
+pub(super) fn history(api: &Connector, args: HistoryArgs, cmd: &str) -> ExitCode {
     let [name] = args.image.as_slice() else {
         return args_error(cmd, "requires 1 argument");
     };
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let items = match engine.image_history(name) {
-        Ok(i) => i,
-        Err(e) => return daemon_error(&e.to_string()),
+    let path = format!("/images/{}/history", path_escape(name));
+    let items: Vec<HistoryItem> = match api.client().and_then(|c| c.get_json(&path)) {
+        Ok(items) => items,
+        Err(e) => return api_error(&e),
     };
     let format = match args.format.as_deref() {
         None | Some("") | Some("table") if args.quiet => "{{.ID}}",
@@ -450,8 +471,8 @@ pub(super) fn confirm(warning: &str) -> bool {
     answer.trim().eq_ignore_ascii_case("y")
 }
 
-/// `docker image prune`.
-pub(super) fn prune(data_root: &Path, args: PruneArgs, cmd: &str) -> ExitCode {
+/// `docker image prune`: `POST /images/prune?filters=` once confirmed.
+pub(super) fn prune(api: &Connector, args: PruneArgs, cmd: &str) -> ExitCode {
     if !args.extra.is_empty() {
         return args_error(cmd, "accepts no arguments");
     }
@@ -463,13 +484,14 @@ pub(super) fn prune(data_root: &Path, args: PruneArgs, cmd: &str) -> ExitCode {
     if !args.force && !confirm(if args.all { ALL_WARNING } else { DANGLING_WARNING }) {
         return 0;
     }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let report = match engine.prune_images(&filters) {
-        Ok(r) => r,
-        Err(e) => return daemon_error(&e.to_string()),
+    let path = format!("/images/prune?{}", query(&[("filters", &filters.to_json())]));
+    let report: PruneReport = match api
+        .client()
+        .and_then(|c| c.request(hyper::Method::POST, &path, crate::client::RequestBody::Empty))
+        .and_then(|response| response.json())
+    {
+        Ok(report) => report,
+        Err(e) => return api_error(&e),
     };
     let mut out = String::new();
     if !report.records.is_empty() {
@@ -554,6 +576,21 @@ mod tests {
         assert_eq!(rows[0]["Size"], "1.98MB");
         assert_eq!(rows[0]["VirtualSize"], "1.984MB");
         assert_eq!(rows[0]["Containers"], "N/A");
+    }
+
+    #[test]
+    fn summaries_read_back_as_the_daemon_sends_them() {
+        let mut img = summary(&["a:1"], &[]);
+        img.parent = Some(Digest::of(b"parent"));
+        img.labels = Some(Default::default());
+        let json = serde_json::to_string(&img).unwrap();
+        assert!(json.contains(r#""RepoDigests":null"#), "{json}");
+        assert_eq!(serde_json::from_str::<ImageSummary>(&json).unwrap(), img);
+        // dockerd 20.10's own answer
+        let dockerd = r#"{"Containers":-1,"Created":1796179727,"Id":"sha256:11b2ffd3de7356d9d13f6bd214a071f107b70922526e21d6c9ac9023a872f540","Labels":null,"ParentId":"","RepoDigests":["<none>@<none>"],"RepoTags":["<none>:<none>"],"SharedSize":-1,"Size":1984241,"VirtualSize":1984241}"#;
+        let read: ImageSummary = serde_json::from_str(dockerd).unwrap();
+        assert!(read.is_dangling() && read.parent.is_none() && read.labels.is_none());
+        assert_eq!(serde_json::to_string(&read).unwrap(), dockerd);
     }
 
     #[test]

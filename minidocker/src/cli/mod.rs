@@ -6,42 +6,72 @@ use std::path::PathBuf;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser, Subcommand};
 
+use crate::client::ClientError;
+use crate::client::autostart::{ConnectOptions, Connector};
 use crate::engine::DEFAULT_DATA_ROOT;
 
 mod archive;
+mod attach;
 mod commit;
 mod container;
+mod container_flags;
+mod cp;
+mod create;
 mod distribution;
+mod events;
+mod exec;
 mod image;
 mod images;
+mod info;
 mod inspect;
+mod kvfile;
+mod lifecycle;
+mod logs;
 mod network;
-mod pause;
+mod network_flags;
 mod port;
 mod resources;
 mod run;
+mod signal_relay;
 mod stats;
 mod system;
+pub(crate) mod terminal;
+mod timestamps;
+mod top;
 mod update;
+mod version;
+mod volume;
 
 pub use archive::{LoadArgs, SaveArgs};
+pub use attach::{AttachArgs, StartArgs};
 pub use commit::{CommitArgs, DiffArgs, ExportArgs};
-pub use container::{PsArgs, RmArgs};
+pub use container::{ContainerPruneArgs, PsArgs};
+pub use container_flags::ContainerFlags;
+pub use cp::CpArgs;
+pub use create::CreateArgs;
 pub use distribution::{PullArgs, PushArgs};
+pub use events::EventsArgs;
+pub use exec::ExecArgs;
 pub use image::ImportArgs;
 pub use images::{HistoryArgs, ImagesArgs, PruneArgs, RmiArgs, TagArgs};
+pub use info::InfoArgs;
 pub use inspect::{ContainerInspectArgs, ImageInspectArgs, InspectArgs};
+pub use lifecycle::{ContainersArgs, KillArgs, RenameArgs, RmArgs, StopArgs};
+pub use logs::LogsArgs;
 pub use network::{
     NetworkConnectArgs, NetworkCreateArgs, NetworkDisconnectArgs, NetworkInspectArgs, NetworkLsArgs,
     NetworkPruneArgs, NetworkRmArgs,
 };
-pub use pause::PauseArgs;
+pub use network_flags::NetworkFlags;
 pub use port::PortArgs;
 pub use resources::{CreateResourceFlags, Purpose, ResourceFlags};
 pub use run::RunArgs;
 pub use stats::StatsArgs;
 pub use system::DfArgs;
+pub use top::TopArgs;
 pub use update::UpdateArgs;
+pub use version::VersionArgs;
+pub use volume::{VolumeCreateArgs, VolumeInspectArgs, VolumeLsArgs, VolumePruneArgs, VolumeRmArgs};
 
 /// Docker's help layout: the usage line first (two spaces after `Usage:`), then the summary.
 const DOCKER_HELP: &str = "Usage:  {usage}\n\n{about-with-newline}\nOptions:\n{options}\n";
@@ -68,15 +98,24 @@ macro_rules! group_help {
     help_template = "Usage:  {usage}\n\n{about-with-newline}\nCommands:\n{subcommands}\n\nGlobal Options:\n{options}\n"
 )]
 pub struct Cli {
-    /// Root of persistent state (images, containers), laid out like /var/lib/docker
+    /// Daemon socket to connect to (unix:///PATH or tcp://HOST:PORT)
+    #[arg(short = 'H', long = "host", env = "DOCKER_HOST", value_name = "list")]
+    pub host: Option<String>,
+    /// Enable debug mode
+    #[arg(short = 'D', long)]
+    pub debug: bool,
+    /// Root of persistent state (images, containers) of the daemon started when none answers
     #[arg(long, env = "MINIDOCKER_DATA_ROOT", default_value = DEFAULT_DATA_ROOT)]
     pub data_root: PathBuf,
-    /// Default parent cgroup of containers, relative to minidocker's own cgroup unless absolute
+    /// Default parent cgroup of containers of the daemon started when none answers
     #[arg(long = "cgroup-parent", env = "MINIDOCKER_CGROUP_PARENT", value_name = "string", default_value = ch06_cgroups::CgroupParent::DEFAULT)]
     pub cgroup_parent: String,
     /// Set the logging level ("debug", "info", "warn", "error")
     #[arg(short = 'l', long, default_value = "warn")]
     pub log_level: String,
+    // the Docker CLI's TLS flags: --tls, --tlsverify, --tlscacert, --tlscert, --tlskey
+    #[command(flatten)]
+    pub tls: crate::client::tls::TlsFlags,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -90,6 +129,22 @@ pub enum Command {
         help_template = DOCKER_HELP
     )]
     Run(Box<RunArgs>),
+    /// Create a new container
+    #[command(
+        override_usage = "minidocker create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+        disable_help_flag = true,
+        help_template = DOCKER_HELP
+    )]
+    Create(Box<CreateArgs>),
+    /// Start one or more stopped containers
+    #[command(override_usage = "minidocker start [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Start(StartArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    #[command(override_usage = "minidocker attach [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
+    Attach(AttachArgs),
+    /// Execute a command in a running container
+    #[command(override_usage = "minidocker exec [OPTIONS] CONTAINER COMMAND [ARG...]", help_template = DOCKER_HELP)]
+    Exec(ExecArgs),
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidocker import [OPTIONS] file|- [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
     Import(ImportArgs),
@@ -99,18 +154,54 @@ pub enum Command {
     /// Remove one or more containers
     #[command(override_usage = "minidocker rm [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Rm(RmArgs),
+    /// Stop one or more running containers
+    #[command(override_usage = "minidocker stop [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Stop(StopArgs),
+    /// Kill one or more running containers
+    #[command(override_usage = "minidocker kill [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Kill(KillArgs),
+    /// Restart one or more containers
+    #[command(override_usage = "minidocker restart [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Restart(StopArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    #[command(override_usage = "minidocker wait CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Wait(ContainersArgs),
+    /// Fetch the logs of a container
+    #[command(override_usage = "minidocker logs [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
+    Logs(LogsArgs),
+    /// Rename a container
+    #[command(override_usage = "minidocker rename CONTAINER NEW_NAME", help_template = DOCKER_HELP)]
+    Rename(RenameArgs),
+    /// Display the running processes of a container
+    #[command(override_usage = "minidocker top CONTAINER [ps OPTIONS]", help_template = DOCKER_HELP)]
+    Top(TopArgs),
+    /// Copy files/folders between a container and the local filesystem
+    #[command(
+        override_usage = "minidocker cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tminidocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+        help_template = DOCKER_HELP
+    )]
+    Cp(CpArgs),
+    /// Get real time events from the server
+    #[command(override_usage = "minidocker events [OPTIONS]", help_template = DOCKER_HELP)]
+    Events(EventsArgs),
+    /// Show the Docker version information
+    #[command(override_usage = "minidocker version [OPTIONS]", help_template = DOCKER_HELP)]
+    Version(VersionArgs),
+    /// Display system-wide information
+    #[command(override_usage = "minidocker info [OPTIONS]", help_template = DOCKER_HELP)]
+    Info(InfoArgs),
     /// Display a live stream of container(s) resource usage statistics
     #[command(override_usage = "minidocker stats [OPTIONS] [CONTAINER...]", help_template = DOCKER_HELP)]
     Stats(StatsArgs),
     /// Pause all processes within one or more containers
     #[command(override_usage = "minidocker pause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
-    Pause(PauseArgs),
+    Pause(ContainersArgs),
     /// List port mappings or a specific mapping for the container
     #[command(override_usage = "minidocker port CONTAINER [PRIVATE_PORT[/PROTO]]", help_template = DOCKER_HELP)]
     Port(PortArgs),
     /// Unpause all processes within one or more containers
     #[command(override_usage = "minidocker unpause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
-    Unpause(PauseArgs),
+    Unpause(ContainersArgs),
     /// Update configuration of one or more containers
     #[command(override_usage = "minidocker update [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Update(UpdateArgs),
@@ -159,9 +250,20 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker network COMMAND", help_template = group_help!("network"))]
     Network(NetworkCommand),
+    /// Manage volumes
+    #[command(subcommand, disable_help_subcommand = true, override_usage = "minidocker volume COMMAND", help_template = group_help!("volume"))]
+    Volume(VolumeCommand),
     /// Run one created container for the daemon (its shim; not for people)
     #[command(hide = true)]
-    Shim { id: String },
+    Shim {
+        id: String,
+        /// The shim's state, from itself before its monitor (JSON)
+        #[arg(long, requires = "exit_code")]
+        handoff: Option<String>,
+        /// How the container's init ended, from the monitor
+        #[arg(long, requires = "handoff", allow_negative_numbers = true)]
+        exit_code: Option<i32>,
+    },
     /// Run a process in a running container for the daemon (`exec`; not for people)
     #[command(hide = true, name = "exec-helper")]
     ExecHelper { id: String },
@@ -197,6 +299,26 @@ pub enum NetworkCommand {
     /// Remove one or more networks
     #[command(alias = "remove", override_usage = "minidocker network rm NETWORK [NETWORK...]", help_template = DOCKER_HELP)]
     Rm(NetworkRmArgs),
+}
+
+/// `minidocker volume COMMAND`.
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume
+    #[command(override_usage = "minidocker volume create [OPTIONS] [VOLUME]", help_template = DOCKER_HELP)]
+    Create(VolumeCreateArgs),
+    /// Display detailed information on one or more volumes
+    #[command(override_usage = "minidocker volume inspect [OPTIONS] VOLUME [VOLUME...]", help_template = DOCKER_HELP)]
+    Inspect(VolumeInspectArgs),
+    /// List volumes
+    #[command(alias = "list", override_usage = "minidocker volume ls [OPTIONS]", help_template = DOCKER_HELP)]
+    Ls(VolumeLsArgs),
+    /// Remove unused local volumes
+    #[command(override_usage = "minidocker volume prune [OPTIONS]", help_template = DOCKER_HELP)]
+    Prune(VolumePruneArgs),
+    /// Remove one or more volumes
+    #[command(alias = "remove", override_usage = "minidocker volume rm [OPTIONS] VOLUME [VOLUME...]", help_template = DOCKER_HELP)]
+    Rm(VolumeRmArgs),
 }
 
 /// `minidocker image COMMAND`.
@@ -240,30 +362,92 @@ pub enum ImageCommand {
 /// `minidocker container COMMAND`.
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {
+    /// Attach local standard input, output, and error streams to a running container
+    #[command(override_usage = "minidocker container attach [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
+    Attach(AttachArgs),
     /// Create a new image from a container's changes
     #[command(override_usage = "minidocker container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", help_template = DOCKER_HELP)]
     Commit(CommitArgs),
+    /// Create a new container
+    #[command(
+        override_usage = "minidocker container create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+        disable_help_flag = true,
+        help_template = DOCKER_HELP
+    )]
+    Create(Box<CreateArgs>),
+    /// Copy files/folders between a container and the local filesystem
+    #[command(
+        override_usage = "minidocker container cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tminidocker container cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+        help_template = DOCKER_HELP
+    )]
+    Cp(CpArgs),
     /// Inspect changes to files or directories on a container's filesystem
     #[command(override_usage = "minidocker container diff CONTAINER", help_template = DOCKER_HELP)]
     Diff(DiffArgs),
+    /// Execute a command in a running container
+    #[command(override_usage = "minidocker container exec [OPTIONS] CONTAINER COMMAND [ARG...]", help_template = DOCKER_HELP)]
+    Exec(ExecArgs),
     /// Export a container's filesystem as a tar archive
     #[command(override_usage = "minidocker container export [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
     Export(ExportArgs),
     /// Display detailed information on one or more containers
     #[command(override_usage = "minidocker container inspect [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Inspect(ContainerInspectArgs),
+    /// Kill one or more running containers
+    #[command(override_usage = "minidocker container kill [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Kill(KillArgs),
+    /// Fetch the logs of a container
+    #[command(override_usage = "minidocker container logs [OPTIONS] CONTAINER", help_template = DOCKER_HELP)]
+    Logs(LogsArgs),
+    /// List containers
+    #[command(aliases = ["list", "ps"], override_usage = "minidocker container ls [OPTIONS]", help_template = DOCKER_HELP)]
+    Ls(PsArgs),
     /// Pause all processes within one or more containers
     #[command(override_usage = "minidocker container pause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
-    Pause(PauseArgs),
+    Pause(ContainersArgs),
+    /// List port mappings or a specific mapping for the container
+    #[command(override_usage = "minidocker container port CONTAINER [PRIVATE_PORT[/PROTO]]", help_template = DOCKER_HELP)]
+    Port(PortArgs),
+    /// Remove all stopped containers
+    #[command(override_usage = "minidocker container prune [OPTIONS]", help_template = DOCKER_HELP)]
+    Prune(ContainerPruneArgs),
+    /// Rename a container
+    #[command(override_usage = "minidocker container rename CONTAINER NEW_NAME", help_template = DOCKER_HELP)]
+    Rename(RenameArgs),
+    /// Restart one or more containers
+    #[command(override_usage = "minidocker container restart [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Restart(StopArgs),
+    /// Remove one or more containers
+    #[command(alias = "remove", override_usage = "minidocker container rm [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Rm(RmArgs),
+    /// Create and run a new container from an image
+    #[command(
+        override_usage = "minidocker container run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+        disable_help_flag = true,
+        help_template = DOCKER_HELP
+    )]
+    Run(Box<RunArgs>),
+    /// Start one or more stopped containers
+    #[command(override_usage = "minidocker container start [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Start(StartArgs),
     /// Display a live stream of container(s) resource usage statistics
     #[command(override_usage = "minidocker container stats [OPTIONS] [CONTAINER...]", help_template = DOCKER_HELP)]
     Stats(StatsArgs),
+    /// Stop one or more running containers
+    #[command(override_usage = "minidocker container stop [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Stop(StopArgs),
+    /// Display the running processes of a container
+    #[command(override_usage = "minidocker container top CONTAINER [ps OPTIONS]", help_template = DOCKER_HELP)]
+    Top(TopArgs),
     /// Unpause all processes within one or more containers
     #[command(override_usage = "minidocker container unpause CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
-    Unpause(PauseArgs),
+    Unpause(ContainersArgs),
     /// Update configuration of one or more containers
     #[command(override_usage = "minidocker container update [OPTIONS] CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
     Update(UpdateArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    #[command(override_usage = "minidocker container wait CONTAINER [CONTAINER...]", help_template = DOCKER_HELP)]
+    Wait(ContainersArgs),
 }
 
 /// `minidocker system COMMAND`.
@@ -272,6 +456,12 @@ pub enum SystemCommand {
     /// Show docker disk usage
     #[command(override_usage = "minidocker system df [OPTIONS]", help_template = DOCKER_HELP)]
     Df(DfArgs),
+    /// Get real time events from the server
+    #[command(override_usage = "minidocker system events [OPTIONS]", help_template = DOCKER_HELP)]
+    Events(EventsArgs),
+    /// Display system-wide information
+    #[command(override_usage = "minidocker system info [OPTIONS]", help_template = DOCKER_HELP)]
+    Info(InfoArgs),
 }
 
 /// What the process should exit with, after printing.
@@ -310,9 +500,12 @@ fn usage_line(cmd: &str) -> String {
 /// A wrong number of arguments, as docker words it (`requires 2 arguments`, `accepts no
 /// arguments`, `requires at least 1 argument`); exit 1.
 fn args_error(cmd: &str, requirement: &str) -> ExitCode {
-    // cobra's RequiresMinArgs says "See"; the others (exact, range, none) say "Run"
+    // cobra's RequiresMinArgs says "See"; the others (exact, range, none) say "Run", but
+    // the docker CLI's RequiresMaxArgs has a typo, "SRun" (checked with docker 28.2.2)
     let hint = if requirement.contains("at least") && !requirement.contains("at most") {
         "See"
+    } else if requirement.starts_with("requires at most") {
+        "SRun"
     } else {
         "Run"
     };
@@ -414,67 +607,110 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
         cli.command,
         Command::Daemon(_) | Command::Shim { .. } | Command::ExecHelper { .. }
     ) {
-        init_logging(&cli.log_level);
+        init_logging(if cli.debug { "debug" } else { &cli.log_level });
     }
+    let api = Connector::new(ConnectOptions {
+        host: cli.host.clone().filter(|h| !h.is_empty()),
+        data_root: cli.data_root.clone(),
+        cgroup_parent: cli.cgroup_parent.clone(),
+        tls: cli.tls.resolve(&crate::tls::TlsEnv::from_process()),
+    });
     match cli.command {
-        Command::Run(args) => run::run(&cli.data_root, &cli.cgroup_parent, *args),
-        Command::Stats(args) => stats::stats(&cli.data_root, args),
-        Command::Pause(args) => pause::pause(&cli.data_root, args),
-        Command::Port(args) => port::port(&cli.data_root, args, "port"),
-        Command::Unpause(args) => pause::unpause(&cli.data_root, args),
-        Command::Update(args) => update::update(&cli.data_root, args, "update"),
-        Command::Import(args) => image::import(&cli.data_root, args),
-        Command::Ps(args) => container::ps(&cli.data_root, args),
-        Command::Rm(args) => container::rm(&cli.data_root, args),
-        Command::Pull(args) => distribution::pull(&cli.data_root, args, "pull"),
-        Command::Push(args) => distribution::push(&cli.data_root, args, "push"),
-        Command::Images(args) => images::list(&cli.data_root, args, "images"),
-        Command::Tag(args) => images::tag(&cli.data_root, args, "tag"),
-        Command::Rmi(args) => images::rmi(&cli.data_root, args, "rmi"),
-        Command::History(args) => images::history(&cli.data_root, args, "history"),
-        Command::Inspect(args) => inspect::inspect(&cli.data_root, args, "inspect"),
-        Command::Save(args) => archive::save(&cli.data_root, args, "save"),
-        Command::Load(args) => archive::load(&cli.data_root, args, "load"),
-        Command::Commit(args) => commit::commit(&cli.data_root, args, "commit"),
-        Command::Diff(args) => commit::diff(&cli.data_root, args, "diff"),
-        Command::Export(args) => commit::export(&cli.data_root, args, "export"),
+        Command::Run(args) => run::run(&api, *args, "run"),
+        Command::Create(args) => create::create(&api, *args, "create"),
+        Command::Start(args) => attach::start(&api, args, "start"),
+        Command::Attach(args) => attach::attach(&api, args, "attach"),
+        Command::Exec(args) => exec::exec(&api, args, "exec"),
+        Command::Stats(args) => stats::stats(&api, args),
+        Command::Pause(args) => lifecycle::pause(&api, args, "pause"),
+        Command::Port(args) => port::port(&api, args, "port"),
+        Command::Unpause(args) => lifecycle::unpause(&api, args, "unpause"),
+        Command::Update(args) => update::update(&api, args, "update"),
+        Command::Import(args) => image::import(&api, args),
+        Command::Ps(args) => container::ps(&api, args),
+        Command::Rm(args) => lifecycle::rm(&api, args, "rm"),
+        Command::Stop(args) => lifecycle::stop(&api, args, "stop"),
+        Command::Kill(args) => lifecycle::kill(&api, args, "kill"),
+        Command::Restart(args) => lifecycle::restart(&api, args, "restart"),
+        Command::Wait(args) => lifecycle::wait(&api, args, "wait"),
+        Command::Logs(args) => logs::logs(&api, args, "logs"),
+        Command::Rename(args) => lifecycle::rename(&api, args, "rename"),
+        Command::Top(args) => top::top(&api, args, "top"),
+        Command::Cp(args) => cp::cp(&api, args, "cp"),
+        Command::Events(args) => events::events(&api, args, "events"),
+        Command::Version(args) => version::version(&api, args, "version"),
+        Command::Info(args) => info::info(&api, args, cli.debug, "info"),
+        Command::Pull(args) => distribution::pull(&api, args, "pull"),
+        Command::Push(args) => distribution::push(&api, args, "push"),
+        Command::Images(args) => images::list(&api, args, "images"),
+        Command::Tag(args) => images::tag(&api, args, "tag"),
+        Command::Rmi(args) => images::rmi(&api, args, "rmi"),
+        Command::History(args) => images::history(&api, args, "history"),
+        Command::Inspect(args) => inspect::inspect(&api, args, "inspect"),
+        Command::Save(args) => archive::save(&api, args, "save"),
+        Command::Load(args) => archive::load(&api, args, "load"),
+        Command::Commit(args) => commit::commit(&api, args, "commit"),
+        Command::Diff(args) => commit::diff(&api, args, "diff"),
+        Command::Export(args) => commit::export(&api, args, "export"),
         Command::Container(sub) => match sub {
-            ContainerCommand::Commit(args) => commit::commit(&cli.data_root, args, "container commit"),
-            ContainerCommand::Diff(args) => commit::diff(&cli.data_root, args, "container diff"),
-            ContainerCommand::Export(args) => commit::export(&cli.data_root, args, "container export"),
-            ContainerCommand::Inspect(args) => {
-                inspect::container_inspect(&cli.data_root, args, "container inspect")
-            }
-            ContainerCommand::Pause(args) => pause::pause(&cli.data_root, args),
-            ContainerCommand::Stats(args) => stats::stats(&cli.data_root, args),
-            ContainerCommand::Unpause(args) => pause::unpause(&cli.data_root, args),
-            ContainerCommand::Update(args) => update::update(&cli.data_root, args, "container update"),
+            ContainerCommand::Attach(args) => attach::attach(&api, args, "container attach"),
+            ContainerCommand::Create(args) => create::create(&api, *args, "container create"),
+            ContainerCommand::Exec(args) => exec::exec(&api, args, "container exec"),
+            ContainerCommand::Run(args) => run::run(&api, *args, "container run"),
+            ContainerCommand::Start(args) => attach::start(&api, args, "container start"),
+            ContainerCommand::Commit(args) => commit::commit(&api, args, "container commit"),
+            ContainerCommand::Diff(args) => commit::diff(&api, args, "container diff"),
+            ContainerCommand::Export(args) => commit::export(&api, args, "container export"),
+            ContainerCommand::Inspect(args) => inspect::container_inspect(&api, args, "container inspect"),
+            ContainerCommand::Kill(args) => lifecycle::kill(&api, args, "container kill"),
+            ContainerCommand::Logs(args) => logs::logs(&api, args, "container logs"),
+            ContainerCommand::Ls(args) => container::ps(&api, args),
+            ContainerCommand::Pause(args) => lifecycle::pause(&api, args, "container pause"),
+            ContainerCommand::Port(args) => port::port(&api, args, "container port"),
+            ContainerCommand::Prune(args) => container::prune(&api, args, "container prune"),
+            ContainerCommand::Rename(args) => lifecycle::rename(&api, args, "container rename"),
+            ContainerCommand::Restart(args) => lifecycle::restart(&api, args, "container restart"),
+            ContainerCommand::Rm(args) => lifecycle::rm(&api, args, "container rm"),
+            ContainerCommand::Stats(args) => stats::stats(&api, args),
+            ContainerCommand::Stop(args) => lifecycle::stop(&api, args, "container stop"),
+            ContainerCommand::Top(args) => top::top(&api, args, "container top"),
+            ContainerCommand::Cp(args) => cp::cp(&api, args, "container cp"),
+            ContainerCommand::Unpause(args) => lifecycle::unpause(&api, args, "container unpause"),
+            ContainerCommand::Wait(args) => lifecycle::wait(&api, args, "container wait"),
+            ContainerCommand::Update(args) => update::update(&api, args, "container update"),
         },
         Command::Image(sub) => match sub {
-            ImageCommand::History(args) => images::history(&cli.data_root, args, "image history"),
-            ImageCommand::Inspect(args) => inspect::image_inspect(&cli.data_root, args, "image inspect"),
-            ImageCommand::Import(args) => image::import(&cli.data_root, args),
-            ImageCommand::Load(args) => archive::load(&cli.data_root, args, "image load"),
-            ImageCommand::Ls(args) => images::list(&cli.data_root, args, "image ls"),
-            ImageCommand::Prune(args) => images::prune(&cli.data_root, args, "image prune"),
-            ImageCommand::Pull(args) => distribution::pull(&cli.data_root, args, "image pull"),
-            ImageCommand::Push(args) => distribution::push(&cli.data_root, args, "image push"),
-            ImageCommand::Rm(args) => images::rmi(&cli.data_root, args, "image rm"),
-            ImageCommand::Save(args) => archive::save(&cli.data_root, args, "image save"),
-            ImageCommand::Tag(args) => images::tag(&cli.data_root, args, "image tag"),
+            ImageCommand::History(args) => images::history(&api, args, "image history"),
+            ImageCommand::Inspect(args) => inspect::image_inspect(&api, args, "image inspect"),
+            ImageCommand::Import(args) => image::import(&api, args),
+            ImageCommand::Load(args) => archive::load(&api, args, "image load"),
+            ImageCommand::Ls(args) => images::list(&api, args, "image ls"),
+            ImageCommand::Prune(args) => images::prune(&api, args, "image prune"),
+            ImageCommand::Pull(args) => distribution::pull(&api, args, "image pull"),
+            ImageCommand::Push(args) => distribution::push(&api, args, "image push"),
+            ImageCommand::Rm(args) => images::rmi(&api, args, "image rm"),
+            ImageCommand::Save(args) => archive::save(&api, args, "image save"),
+            ImageCommand::Tag(args) => images::tag(&api, args, "image tag"),
         },
         Command::Network(sub) => match sub {
-            NetworkCommand::Connect(args) => network::connect(&cli.data_root, args, "network connect"),
-            NetworkCommand::Create(args) => network::create(&cli.data_root, args, "network create"),
-            NetworkCommand::Disconnect(args) => {
-                network::disconnect(&cli.data_root, args, "network disconnect")
-            }
-            NetworkCommand::Inspect(args) => network::inspect(&cli.data_root, args, "network inspect"),
-            NetworkCommand::Ls(args) => network::ls(&cli.data_root, args, "network ls"),
-            NetworkCommand::Prune(args) => network::prune(&cli.data_root, args, "network prune"),
-            NetworkCommand::Rm(args) => network::rm(&cli.data_root, args, "network rm"),
+            NetworkCommand::Connect(args) => network::connect(&api, args, "network connect"),
+            NetworkCommand::Create(args) => network::create(&api, args, "network create"),
+            NetworkCommand::Disconnect(args) => network::disconnect(&api, args, "network disconnect"),
+            NetworkCommand::Inspect(args) => network::inspect(&api, args, "network inspect"),
+            NetworkCommand::Ls(args) => network::ls(&api, args, "network ls"),
+            NetworkCommand::Prune(args) => network::prune(&api, args, "network prune"),
+            NetworkCommand::Rm(args) => network::rm(&api, args, "network rm"),
         },
-        Command::System(SystemCommand::Df(args)) => system::df(&cli.data_root, args, "system df"),
+        Command::Volume(sub) => match sub {
+            VolumeCommand::Create(args) => volume::create(&api, args, "volume create"),
+            VolumeCommand::Inspect(args) => volume::inspect(&api, args, "volume inspect"),
+            VolumeCommand::Ls(args) => volume::ls(&api, args, "volume ls"),
+            VolumeCommand::Prune(args) => volume::prune(&api, args, "volume prune"),
+            VolumeCommand::Rm(args) => volume::rm(&api, args, "volume rm"),
+        },
+        Command::System(SystemCommand::Df(args)) => system::df(&api, args, "system df"),
+        Command::System(SystemCommand::Events(args)) => events::events(&api, args, "system events"),
+        Command::System(SystemCommand::Info(args)) => info::info(&api, args, cli.debug, "system info"),
         Command::Daemon(flags) => daemon(&flags),
         Command::ExecHelper { id } => {
             let spec: crate::exec::ExecSpec = match std::env::var(crate::exec::SPEC_ENV)
@@ -498,13 +734,25 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
                 }
             }
         }
-        Command::Shim { id } => match crate::shim::run(&cli.data_root, &cli.cgroup_parent, &id) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("minidocker shim: {e:#}");
-                125
+        Command::Shim {
+            id,
+            handoff,
+            exit_code,
+        } => {
+            let ran = match (handoff, exit_code) {
+                (Some(handoff), Some(code)) => {
+                    crate::shim::resume(&cli.data_root, &cli.cgroup_parent, &id, &handoff, code)
+                }
+                _ => crate::shim::run(&cli.data_root, &cli.cgroup_parent, &id),
+            };
+            match ran {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("minidocker shim: {e:#}");
+                    125
+                }
             }
-        },
+        }
     }
 }
 
@@ -531,6 +779,19 @@ fn daemon(flags: &crate::daemon::DaemonFlags) -> ExitCode {
 fn daemon_error(message: &str) -> ExitCode {
     eprintln!("Error response from daemon: {message}");
     1
+}
+
+/// A failed request as the Docker CLI reports it: the daemon's answer as
+/// `Error response from daemon: …`, anything else (no daemon, a broken connection) as it is;
+/// exit 1.
+fn api_error(e: &ClientError) -> ExitCode {
+    match e {
+        ClientError::Daemon { message, .. } => daemon_error(message),
+        other => {
+            eprintln!("{other}");
+            1
+        }
+    }
 }
 
 fn init_logging(level: &str) {

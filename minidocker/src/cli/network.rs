@@ -1,17 +1,22 @@
-//! `minidocker network`: create, ls, inspect, rm, prune (chapter 7).
+//! `minidocker network`: create, ls, inspect, rm, prune, connect, disconnect (chapter 7), each
+//! a request to the daemon's `/networks` endpoints.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use clap::Args;
+use hyper::Method;
 use serde_json::{Value, json};
 
 use super::images::{confirm, parse_filters, print_rendered};
-use super::inspect::print_inspected;
-use super::{ExitCode, args_error, daemon_error, flag_error};
-use crate::engine::network::networks::{network_matches, validate_network_filters};
-use crate::engine::network::{CreateNetworkOptions, NetworkRecord};
-use crate::engine::{Engine, EngineError};
+use super::inspect::{lookup_error, print_inspected};
+use super::{ExitCode, api_error, args_error, flag_error};
+use crate::api_types::{
+    EndpointConfigBody, EndpointIpamBody, IpamBody, IpamConfigBody, NetworkConnectBody, NetworkCreateBody,
+    NetworkCreateResponse, NetworkDisconnectBody, NetworkPruneReport,
+};
+use crate::client::autostart::Connector;
+use crate::client::{RequestBody, path_escape, query};
+use crate::engine::network::NetworkRecord;
 use crate::format::format_rows;
 
 #[derive(Debug, Args)]
@@ -113,14 +118,6 @@ pub struct NetworkPruneArgs {
     pub extra: Vec<String>,
 }
 
-fn open(data_root: &Path) -> Result<Engine, ExitCode> {
-    let engine = Engine::open(data_root).map_err(|e| daemon_error(&format!("{e:#}")))?;
-    engine
-        .ensure_predefined_networks()
-        .map_err(|e| daemon_error(&e.to_string()))?;
-    Ok(engine)
-}
-
 /// `key=value` flags (`--label`, `-o`) as a map; a key alone maps to `""`.
 fn key_values(values: &[String]) -> BTreeMap<String, String> {
     values
@@ -132,42 +129,43 @@ fn key_values(values: &[String]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `docker network create NAME`: prints the new network's id.
-pub(super) fn create(data_root: &Path, args: NetworkCreateArgs, cmd: &str) -> ExitCode {
+/// `docker network create NAME`: `POST /networks/create`; prints the new network's id.
+pub(super) fn create(api: &Connector, args: NetworkCreateArgs, cmd: &str) -> ExitCode {
     if args.names.len() != 1 {
         return args_error(cmd, "requires exactly 1 argument");
     }
     // The CLI's own check: a gateway or range needs a subnet to belong to.
-    if args.subnet.is_empty() && (!args.gateway.is_empty() || !args.ip_range.is_empty()) {
+    if args.gateway.len() > args.subnet.len() || args.ip_range.len() > args.subnet.len() {
         eprintln!("every ip-range or gateway must have a corresponding subnet");
         return 1;
     }
-    if args.subnet.len() > 1 || args.gateway.len() > 1 || args.ip_range.len() > 1 {
-        eprintln!(
-            "Error response from daemon: minidocker networks have one IPv4 subnet (several --subnet given)"
-        );
-        return 1;
-    }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    let opts = CreateNetworkOptions {
+    let config: Vec<IpamConfigBody> = args
+        .subnet
+        .iter()
+        .enumerate()
+        .map(|(i, subnet)| IpamConfigBody {
+            subnet: subnet.clone(),
+            ip_range: args.ip_range.get(i).cloned().unwrap_or_default(),
+            gateway: args.gateway.get(i).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let body = NetworkCreateBody {
         name: args.names[0].clone(),
         driver: args.driver,
-        subnet: args.subnet.first().cloned(),
-        gateway: args.gateway.first().cloned(),
-        ip_range: args.ip_range.first().cloned(),
         internal: args.internal,
-        labels: key_values(&args.label),
-        options: key_values(&args.opt),
+        ipam: Some(IpamBody { config: Some(config) }),
+        options: Some(key_values(&args.opt)),
+        labels: Some(key_values(&args.label)),
     };
-    match engine.create_network(&opts) {
-        Ok(record) => {
-            println!("{}", record.id);
+    match api
+        .client()
+        .and_then(|c| c.post_json::<NetworkCreateResponse>("/networks/create", &body))
+    {
+        Ok(created) => {
+            println!("{}", created.id);
             0
         }
-        Err(e) => daemon_error(&e.to_string()),
+        Err(e) => api_error(&e),
     }
 }
 
@@ -176,7 +174,7 @@ fn ls_row(record: &NetworkRecord, no_trunc: bool) -> Value {
     let id = if no_trunc {
         record.id.clone()
     } else {
-        record.id[..12].to_owned()
+        record.id.chars().take(12).collect()
     };
     let labels: Vec<String> = record.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     json!({
@@ -191,8 +189,8 @@ fn ls_row(record: &NetworkRecord, no_trunc: bool) -> Value {
     })
 }
 
-/// `docker network ls`.
-pub(super) fn ls(data_root: &Path, args: NetworkLsArgs, cmd: &str) -> ExitCode {
+/// `docker network ls`: `GET /networks?filters=` (the daemon checks the filters).
+pub(super) fn ls(api: &Connector, args: NetworkLsArgs, cmd: &str) -> ExitCode {
     if !args.extra.is_empty() {
         return args_error(cmd, "accepts no arguments");
     }
@@ -200,22 +198,15 @@ pub(super) fn ls(data_root: &Path, args: NetworkLsArgs, cmd: &str) -> ExitCode {
         Ok(f) => f,
         Err(code) => return code,
     };
-    if let Err(e) = validate_network_filters(&filters) {
-        return daemon_error(&e.to_string());
-    }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
+    let path = match filters.is_empty() {
+        true => "/networks".to_owned(),
+        false => format!("/networks?{}", query(&[("filters", &filters.to_json())])),
     };
-    let records = match engine.networks.list() {
-        Ok(r) => r,
-        Err(e) => return daemon_error(&e.to_string()),
+    let records: Vec<NetworkRecord> = match api.client().and_then(|c| c.get_json(&path)) {
+        Ok(records) => records,
+        Err(e) => return api_error(&e),
     };
-    let rows: Vec<Value> = records
-        .iter()
-        .filter(|r| network_matches(&filters, r))
-        .map(|r| ls_row(r, args.no_trunc))
-        .collect();
+    let rows: Vec<Value> = records.iter().map(|r| ls_row(r, args.no_trunc)).collect();
     let format = match (args.quiet, args.format.as_deref()) {
         (true, _) => "{{.ID}}".to_owned(),
         (false, Some(f)) if !f.is_empty() && f != "table" => f.to_owned(),
@@ -234,42 +225,42 @@ pub(super) fn ls(data_root: &Path, args: NetworkLsArgs, cmd: &str) -> ExitCode {
     print_rendered(format_rows(&format, &rows, &headers))
 }
 
+/// `GET /networks/{id}`: the network with its containers, or the error as `inspect` prints it
+/// (`Error: No such network: …` for one the daemon does not know).
+pub(super) fn inspect_network(api: &Connector, name: &str) -> Result<NetworkRecord, String> {
+    api.client()
+        .and_then(|c| c.get_json(&format!("/networks/{}", path_escape(name))))
+        .map_err(|e| match e.is_not_found() {
+            true => format!("Error: No such network: {name}"),
+            false => lookup_error(&e),
+        })
+}
+
 /// `docker network inspect NETWORK...`.
-pub(super) fn inspect(data_root: &Path, args: NetworkInspectArgs, cmd: &str) -> ExitCode {
+pub(super) fn inspect(api: &Connector, args: NetworkInspectArgs, cmd: &str) -> ExitCode {
     if args.names.is_empty() {
         return args_error(cmd, "requires at least 1 argument");
     }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
     print_inspected(&args.names, args.format.as_deref(), |name| {
-        engine
-            .networks
-            .find(name)
-            .map(|record| engine.inspect_network(&record))
-            .map_err(|_| format!("Error: No such network: {name}"))
+        inspect_network(api, name)
     })
 }
 
-/// `docker network rm NETWORK...`: prints each name as given; errors after, exit 1.
-pub(super) fn rm(data_root: &Path, args: NetworkRmArgs, cmd: &str) -> ExitCode {
+/// `docker network rm NETWORK...`: `DELETE /networks/{id}` each; prints each name as given,
+/// errors as they come, exit 1 if any.
+pub(super) fn rm(api: &Connector, args: NetworkRmArgs, cmd: &str) -> ExitCode {
     if args.names.is_empty() {
         return args_error(cmd, "requires at least 1 argument");
     }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
     let mut status = 0;
     for name in &args.names {
-        match engine.remove_network(name) {
-            Ok(_) => println!("{name}"),
-            Err(crate::engine::network::NetworkError::NotFound(_)) if args.force => {}
-            Err(e) => {
-                eprintln!("Error response from daemon: {}", EngineError::from(e));
-                status = 1;
-            }
+        match api
+            .client()
+            .and_then(|c| c.delete(&format!("/networks/{}", path_escape(name))))
+        {
+            Ok(()) => println!("{name}"),
+            Err(e) if e.is_not_found() && args.force => {}
+            Err(e) => status = api_error(&e),
         }
     }
     status
@@ -278,8 +269,8 @@ pub(super) fn rm(data_root: &Path, args: NetworkRmArgs, cmd: &str) -> ExitCode {
 const PRUNE_WARNING: &str =
     "WARNING! This will remove all custom networks not used by at least one container.";
 
-/// `docker network prune`.
-pub(super) fn prune(data_root: &Path, args: NetworkPruneArgs, cmd: &str) -> ExitCode {
+/// `docker network prune`: `POST /networks/prune` once confirmed.
+pub(super) fn prune(api: &Connector, args: NetworkPruneArgs, cmd: &str) -> ExitCode {
     if !args.extra.is_empty() {
         return args_error(cmd, "accepts no arguments");
     }
@@ -289,61 +280,67 @@ pub(super) fn prune(data_root: &Path, args: NetworkPruneArgs, cmd: &str) -> Exit
     if !args.force && !confirm(PRUNE_WARNING) {
         return 0;
     }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
+    let report: NetworkPruneReport = match api
+        .client()
+        .and_then(|c| c.request(Method::POST, "/networks/prune", RequestBody::Empty))
+        .and_then(|response| response.json())
+    {
+        Ok(report) => report,
+        Err(e) => return api_error(&e),
     };
-    match engine.prune_networks() {
-        Ok(removed) => {
-            if !removed.is_empty() {
-                println!("Deleted Networks:\n{}\n", removed.join("\n"));
-            }
-            0
-        }
-        Err(e) => daemon_error(&e.to_string()),
+    let removed = report.networks_deleted.unwrap_or_default();
+    if !removed.is_empty() {
+        println!("Deleted Networks:\n{}\n", removed.join("\n"));
     }
+    0
 }
 
-/// `docker network connect [--ip] [--alias] NETWORK CONTAINER`.
-pub(super) fn connect(data_root: &Path, args: NetworkConnectArgs, cmd: &str) -> ExitCode {
+/// `docker network connect [--ip] [--alias] NETWORK CONTAINER`: `POST /networks/{id}/connect`.
+pub(super) fn connect(api: &Connector, args: NetworkConnectArgs, cmd: &str) -> ExitCode {
     if args.args.len() != 2 {
         return args_error(cmd, "requires exactly 2 arguments");
     }
-    let ip = match args.ip.as_deref() {
-        None | Some("") => None,
-        Some(raw) => match raw.parse() {
-            Ok(ip) => Some(ip),
-            Err(_) => {
-                return flag_error(
-                    cmd,
-                    &format!(
-                        "invalid argument \"{raw}\" for \"--ip\" flag: invalid string being converted to IP address: {raw}"
-                    ),
-                );
-            }
-        },
+    let ip = args.ip.clone().unwrap_or_default();
+    if !ip.is_empty() && ip.parse::<std::net::Ipv4Addr>().is_err() {
+        return flag_error(
+            cmd,
+            &format!(
+                "invalid argument \"{ip}\" for \"--ip\" flag: invalid string being converted to IP address: {ip}"
+            ),
+        );
+    }
+    let body = NetworkConnectBody {
+        container: args.args[1].clone(),
+        endpoint_config: Some(EndpointConfigBody {
+            ipam_config: Some(EndpointIpamBody { ipv4_address: ip }),
+            aliases: Some(args.alias),
+        }),
     };
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
-    };
-    match engine.connect_container(&args.args[0], &args.args[1], ip, &args.alias) {
-        Ok(()) => 0,
-        Err(e) => daemon_error(&e.to_string()),
+    let path = format!("/networks/{}/connect", path_escape(&args.args[0]));
+    match api
+        .client()
+        .and_then(|c| c.request(Method::POST, &path, RequestBody::json(&body)))
+    {
+        Ok(_) => 0,
+        Err(e) => api_error(&e),
     }
 }
 
-/// `docker network disconnect NETWORK CONTAINER`.
-pub(super) fn disconnect(data_root: &Path, args: NetworkDisconnectArgs, cmd: &str) -> ExitCode {
+/// `docker network disconnect [-f] NETWORK CONTAINER`: `POST /networks/{id}/disconnect`.
+pub(super) fn disconnect(api: &Connector, args: NetworkDisconnectArgs, cmd: &str) -> ExitCode {
     if args.args.len() != 2 {
         return args_error(cmd, "requires exactly 2 arguments");
     }
-    let engine = match open(data_root) {
-        Ok(e) => e,
-        Err(code) => return code,
+    let body = NetworkDisconnectBody {
+        container: args.args[1].clone(),
+        force: args.force,
     };
-    match engine.disconnect_container(&args.args[0], &args.args[1]) {
-        Ok(()) => 0,
-        Err(e) => daemon_error(&e.to_string()),
+    let path = format!("/networks/{}/disconnect", path_escape(&args.args[0]));
+    match api
+        .client()
+        .and_then(|c| c.request(Method::POST, &path, RequestBody::json(&body)))
+    {
+        Ok(_) => 0,
+        Err(e) => api_error(&e),
     }
 }

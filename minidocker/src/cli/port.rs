@@ -1,11 +1,14 @@
 //! `minidocker port CONTAINER [PRIVATE_PORT[/PROTO]]`: the published ports of a container.
 
-use std::path::Path;
+use std::collections::BTreeMap;
 
 use clap::Args;
+use serde::Deserialize;
 
-use super::{ExitCode, args_error, daemon_error};
-use crate::engine::Engine;
+use super::lifecycle::container_path;
+use super::{ExitCode, args_error};
+use crate::client::autostart::Connector;
+use crate::engine::network::{NetworkSettings, PortBinding};
 
 #[derive(Debug, Args)]
 pub struct PortArgs {
@@ -16,7 +19,7 @@ pub struct PortArgs {
 /// The lines `port` prints: `80/tcp -> 0.0.0.0:8080` for each binding, sorted by port;
 /// with a port asked for, only its `0.0.0.0:8080`s. `None` when that port is not published.
 pub fn port_lines(
-    ports: &std::collections::BTreeMap<String, Option<Vec<crate::engine::network::PortBinding>>>,
+    ports: &BTreeMap<String, Option<Vec<PortBinding>>>,
     wanted: Option<&str>,
 ) -> Option<Vec<String>> {
     let mut keys: Vec<&String> = ports.keys().collect();
@@ -37,17 +40,24 @@ pub fn port_lines(
     (wanted.is_none() || !lines.is_empty()).then_some(lines)
 }
 
-pub(super) fn port(data_root: &Path, args: PortArgs, cmd: &str) -> ExitCode {
+/// What `port` needs of `GET /containers/{id}/json`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectedPorts {
+    network_settings: NetworkSettings,
+}
+
+/// `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`: from the container's inspect.
+pub(super) fn port(api: &Connector, args: PortArgs, cmd: &str) -> ExitCode {
     if args.args.is_empty() || args.args.len() > 2 {
         return args_error(cmd, "requires at least 1 and at most 2 arguments");
     }
-    let engine = match Engine::open(data_root) {
-        Ok(e) => e,
-        Err(e) => return daemon_error(&format!("{e:#}")),
-    };
-    let container = match engine.containers.find(&args.args[0]) {
+    let container: InspectedPorts = match api
+        .client()
+        .and_then(|c| c.get_json(&container_path(&args.args[0], "/json")))
+    {
         Ok(c) => c,
-        Err(e) => return daemon_error(&e.to_string()),
+        Err(e) => return super::api_error(&e),
     };
     let wanted = args.args.get(1).map(|p| match p.contains('/') {
         true => p.clone(),
@@ -74,7 +84,6 @@ pub(super) fn port(data_root: &Path, args: PortArgs, cmd: &str) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::network::PortBinding;
 
     #[test]
     fn ports_are_listed_by_number_and_one_can_be_asked_for() {

@@ -63,6 +63,9 @@ pub struct CreateResourceFlags {
     /// Optional parent cgroup for the container
     #[arg(long, value_name = "string", allow_hyphen_values = true)]
     pub cgroup_parent: Option<String>,
+    /// Kernel memory limit (deprecated: recorded, not applied)
+    #[arg(long, value_name = "bytes", allow_hyphen_values = true)]
+    pub kernel_memory: Option<String>,
 }
 
 /// Whether the flags create a container or update one: `--pids-limit` reads differently.
@@ -158,6 +161,13 @@ impl CreateResourceFlags {
             Some(v) => go_parse_bool(v).map_err(|why| invalid(v, "--oom-kill-disable", why))?,
         });
         Ok((r, self.cgroup_parent.clone().unwrap_or_default()))
+    }
+
+    /// `--kernel-memory` in bytes (0 when not given); the daemon checks and warns.
+    pub fn kernel_memory(&self) -> Result<i64, String> {
+        self.kernel_memory.as_deref().map_or(Ok(0), |v| {
+            ram_in_bytes(v).map_err(|why| invalid(v, "--kernel-memory", why))
+        })
     }
 }
 

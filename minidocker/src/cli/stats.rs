@@ -1,9 +1,12 @@
-//! `stats`: a live table of containers' resource usage, computed from their cgroups the way the
-//! Docker CLI computes it (chapter 6's arithmetic: CPU % from two samples, memory without the
-//! page cache).
+//! `stats`: a live table of containers' resource usage, from the daemon's
+//! `GET /containers/{id}/stats` (a sample a second, or one with `--no-stream`), computed the
+//! way the Docker CLI computes it (chapter 6's arithmetic: CPU % from two samples, memory
+//! without the page cache). Without names, the containers are `GET /containers/json`'s, asked
+//! again every second.
 
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ch06_cgroups::stats::{
@@ -11,11 +14,16 @@ use ch06_cgroups::stats::{
     memory_usage_no_cache,
 };
 use clap::Args;
+use hyper::Method;
 use serde_json::{Value, json};
 
 use super::ExitCode;
-use crate::container::Container;
-use crate::engine::{ContainerStats, Engine, StatsSampler};
+use super::inspect::lookup_error;
+use super::lifecycle::container_path;
+use super::logs::InspectedTty;
+use crate::client::autostart::Connector;
+use crate::client::{Client, ClientError, Host, RequestBody};
+use crate::engine::{ContainerListEntry, ContainerStats};
 use crate::format::format_rows;
 
 #[derive(Debug, Args)]
@@ -55,7 +63,7 @@ const STATS_HEADERS: [(&str, &str); 9] = [
 // ANCHOR: stats_row
 /// One row of the table: `label` is what the user typed (or the short id when listing).
 pub(super) fn stats_row(label: &str, s: &ContainerStats, trunc: bool) -> Value {
-    let sample = |cpu: &crate::engine::ContainerStats, pre: bool| {
+    let sample = |cpu: &ContainerStats, pre: bool| {
         let c = if pre { &cpu.precpu_stats } else { &cpu.cpu_stats };
         CpuSample {
             container: c.cpu_usage.total_usage,
@@ -112,41 +120,106 @@ fn frame(text: &str) -> String {
     out
 }
 
-/// The containers to show this round, each with its label.
-fn targets(engine: &Engine, named: &[(String, String)], all: bool, trunc: bool) -> Vec<(String, Container)> {
-    if !named.is_empty() {
-        // A container removed meanwhile drops out of the table.
-        return named
-            .iter()
-            .filter_map(|(label, id)| Some((label.clone(), engine.containers.load(id).ok()?)))
-            .collect();
-    }
-    engine
-        .list_containers()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|s| all || s.running)
-        .map(|s| {
-            let label = match trunc {
-                true => s.container.id[..12.min(s.container.id.len())].to_owned(),
-                false => s.container.id.clone(),
-            };
-            (label, s.container)
-        })
-        .collect()
+/// The latest sample of each container being shown, by id, kept up to date by a thread per
+/// container reading its stream.
+type Latest = Arc<Mutex<BTreeMap<String, ContainerStats>>>;
+
+/// Follows `GET /containers/{id}/stats?stream=1` on a connection of its own, keeping the
+/// latest sample in `latest`, until the stream ends (the container stopped, or is gone).
+fn follow(host: Host, id: String, latest: Latest) {
+    std::thread::spawn(move || {
+        let Ok(client) = Client::new(host) else { return };
+        let path = container_path(&id, "/stats?stream=1");
+        let Ok(response) = client.request(Method::GET, &path, RequestBody::Empty) else {
+            return;
+        };
+        for sample in response.json_messages::<ContainerStats>() {
+            let Ok(sample) = sample else { return };
+            latest
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.clone(), sample);
+        }
+    });
 }
 
-pub(super) fn stats(data_root: &Path, args: StatsArgs) -> ExitCode {
-    let engine = match Engine::open(data_root) {
-        Ok(e) => e,
-        Err(e) => return super::daemon_error(&format!("{e:#}")),
+/// One sample of each of `ids` (`stream=0`: the daemon takes a second for the CPU %),
+/// asked all at once, each on a connection of its own.
+fn sample_once(host: &Host, ids: &[String]) -> Vec<Result<ContainerStats, ClientError>> {
+    std::thread::scope(|scope| {
+        let asked: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                scope.spawn(move || {
+                    Client::new(host.clone())?
+                        .get_json::<ContainerStats>(&container_path(id, "/stats?stream=0"))
+                })
+            })
+            .collect();
+        asked
+            .into_iter()
+            .map(|a| {
+                a.join().unwrap_or_else(|_| {
+                    Err(ClientError::Io {
+                        what: "sampling stats".into(),
+                        source: std::io::Error::other("the sampling thread panicked"),
+                    })
+                })
+            })
+            .collect()
+    })
+}
+
+/// The containers of the table, each with its label: the ones named (as typed), or all the
+/// running ones (all of them with `-a`), labelled by id.
+fn targets(
+    client: &Client,
+    named: &[(String, String)],
+    all: bool,
+    trunc: bool,
+) -> Result<Vec<(String, String)>, ClientError> {
+    if !named.is_empty() {
+        return Ok(named.to_vec());
+    }
+    let listed: Vec<ContainerListEntry> =
+        client.get_json(&format!("/containers/json?all={}", if all { "1" } else { "0" }))?;
+    Ok(listed
+        .into_iter()
+        .map(|c| {
+            let label = match trunc {
+                true => c.id.chars().take(12).collect(),
+                false => c.id.clone(),
+            };
+            (label, c.id)
+        })
+        .collect())
+}
+
+fn print_table(rows: &[Value], format: Option<&str>, stream: bool) -> Result<(), ExitCode> {
+    let text = render(rows, format).map_err(|e| {
+        eprintln!("{e}");
+        1
+    })?;
+    let mut out = std::io::stdout().lock();
+    let written = match stream {
+        false => out.write_all(text.as_bytes()),
+        true => out.write_all(frame(&text).as_bytes()),
+    };
+    // a closed stdout ends the command quietly
+    written.and_then(|()| out.flush()).map_err(|_| 0)
+}
+
+pub(super) fn stats(api: &Connector, args: StatsArgs) -> ExitCode {
+    let client = match api.client() {
+        Ok(c) => c,
+        Err(e) => return super::api_error(&e),
     };
     let mut named = Vec::new();
     let mut errors = Vec::new();
     for name in &args.containers {
-        match engine.containers.find(name) {
+        match client.get_json::<InspectedTty>(&container_path(name, "/json")) {
             Ok(c) => named.push((name.clone(), c.id)),
-            Err(e) => errors.push(format!("Error response from daemon: {e}")),
+            Err(e) => errors.push(lookup_error(&e)),
         }
     }
     if !errors.is_empty() {
@@ -154,41 +227,47 @@ pub(super) fn stats(data_root: &Path, args: StatsArgs) -> ExitCode {
         return 1;
     }
     let trunc = !args.no_trunc;
-    let mut sampler = StatsSampler::default();
-    let mut current = targets(&engine, &named, args.all, trunc);
-    let containers: Vec<Container> = current.iter().map(|(_, c)| c.clone()).collect();
-    sampler.sample(&engine, &containers);
-    loop {
-        if !current.is_empty() {
-            std::thread::sleep(INTERVAL);
-        }
-        let containers: Vec<Container> = current.iter().map(|(_, c)| c.clone()).collect();
-        let samples = sampler.sample(&engine, &containers);
-        let rows: Vec<Value> = current
-            .iter()
-            .zip(&samples)
-            .map(|((label, _), s)| stats_row(label, s, trunc))
-            .collect();
-        let text = match render(&rows, args.format.as_deref()) {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!("{e}");
-                return 1;
+    let current = match targets(client, &named, args.all, trunc) {
+        Ok(t) => t,
+        Err(e) => return super::api_error(&e),
+    };
+    if args.no_stream {
+        let ids: Vec<String> = current.iter().map(|(_, id)| id.clone()).collect();
+        let mut rows = Vec::new();
+        for ((label, _), sample) in current.iter().zip(sample_once(client.host(), &ids)) {
+            match sample {
+                Ok(s) => rows.push(stats_row(label, &s, trunc)),
+                // removed meanwhile: it drops out of the table
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return super::api_error(&e),
             }
-        };
-        let mut out = std::io::stdout().lock();
-        let written = match args.no_stream {
-            true => out.write_all(text.as_bytes()),
-            false => out.write_all(frame(&text).as_bytes()),
-        };
-        if written.and_then(|()| out.flush()).is_err() || args.no_stream {
-            return 0;
         }
-        drop(out);
-        current = targets(&engine, &named, args.all, trunc);
-        if current.is_empty() {
-            std::thread::sleep(INTERVAL);
+        return print_table(&rows, args.format.as_deref(), false).map_or_else(|code| code, |()| 0);
+    }
+    let latest: Latest = Arc::default();
+    let mut followed = std::collections::HashSet::new();
+    let mut current = current;
+    loop {
+        for (_, id) in &current {
+            if followed.insert(id.clone()) {
+                follow(client.host().clone(), id.clone(), latest.clone());
+            }
         }
+        std::thread::sleep(INTERVAL);
+        let rows: Vec<Value> = {
+            let latest = latest.lock().unwrap_or_else(|e| e.into_inner());
+            current
+                .iter()
+                .filter_map(|(label, id)| latest.get(id).map(|s| stats_row(label, s, trunc)))
+                .collect()
+        };
+        if let Err(code) = print_table(&rows, args.format.as_deref(), true) {
+            return code;
+        }
+        current = match targets(client, &named, args.all, trunc) {
+            Ok(t) => t,
+            Err(e) => return super::api_error(&e),
+        };
     }
 }
 

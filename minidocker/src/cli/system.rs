@@ -1,14 +1,14 @@
-//! `system df`: Docker's disk usage summary, or with -v each image and container.
-
-use std::path::Path;
+//! `system df`: Docker's disk usage summary, or with -v each image and container, from
+//! `GET /system/df`.
 
 use clap::Args;
 use serde_json::{Value, json};
 
 use super::container::ps_row;
 use super::images::{IMAGE_HEADERS, image_row};
-use super::{ExitCode, args_error, daemon_error};
-use crate::engine::{DiskUsage, Engine};
+use super::{ExitCode, api_error, args_error};
+use crate::client::autostart::Connector;
+use crate::engine::{ContainerListEntry, SystemDf};
 use crate::format::units::human_size;
 use crate::format::{Template, format_rows};
 
@@ -65,9 +65,17 @@ fn reclaimable(bytes: u64, total: u64) -> String {
     }
 }
 
+/// A container that counts as ACTIVE (the docker CLI's `isActive`): running, paused or
+/// restarting.
+fn is_active(c: &ContainerListEntry) -> bool {
+    ["running", "paused", "restarting"]
+        .iter()
+        .any(|state| c.state.contains(state))
+}
+
 // ANCHOR: summary_rows
 /// The four summary rows: images, containers, local volumes, build cache.
-fn summary_rows(du: &DiskUsage) -> Vec<Value> {
+fn summary_rows(du: &SystemDf) -> Vec<Value> {
     let active_images: Vec<_> = du.images.iter().filter(|i| i.containers > 0).collect();
     // What the images with containers need for themselves cannot be reclaimed.
     let used: u64 = active_images
@@ -80,10 +88,10 @@ fn summary_rows(du: &DiskUsage) -> Vec<Value> {
     let containers_reclaimable: u64 = du
         .containers
         .iter()
-        .filter(|c| !c.summary.running)
+        .filter(|c| !is_active(c))
         .map(|c| c.size_rw)
         .sum();
-    let running = du.containers.iter().filter(|c| c.summary.running).count();
+    let running = du.containers.iter().filter(|c| is_active(c)).count();
     let row = |kind: &str, total: usize, active: usize, size: u64, reclaim: String| {
         json!({
             "Type": kind,
@@ -115,7 +123,7 @@ fn summary_rows(du: &DiskUsage) -> Vec<Value> {
 // ANCHOR_END: summary_rows
 
 /// The rows of `df -v`: images (first tag only) and containers (with their layer's size).
-fn verbose_rows(du: &DiskUsage, trunc: bool) -> (Vec<Value>, Vec<Value>) {
+fn verbose_rows(du: &SystemDf, trunc: bool) -> (Vec<Value>, Vec<Value>) {
     let images = du
         .images
         .iter()
@@ -134,7 +142,7 @@ fn verbose_rows(du: &DiskUsage, trunc: bool) -> (Vec<Value>, Vec<Value>) {
         .containers
         .iter()
         .map(|c| {
-            let mut row = ps_row(&c.summary, trunc);
+            let mut row = ps_row(c, trunc);
             if let Value::Object(map) = &mut row {
                 map.insert("Size".into(), Value::String(human_size(c.size_rw, 3)));
                 map.insert("LocalVolumes".into(), Value::String("0".into()));
@@ -145,7 +153,7 @@ fn verbose_rows(du: &DiskUsage, trunc: bool) -> (Vec<Value>, Vec<Value>) {
     (images, containers)
 }
 
-fn verbose_table(du: &DiskUsage) -> Result<String, crate::format::TemplateError> {
+fn verbose_table(du: &SystemDf) -> Result<String, crate::format::TemplateError> {
     let (images, containers) = verbose_rows(du, true);
     let mut out = String::from("Images space usage:\n\n");
     out.push_str(&format_rows(DF_IMAGES_TABLE, &images, &IMAGE_HEADERS)?);
@@ -162,18 +170,14 @@ fn verbose_table(du: &DiskUsage) -> Result<String, crate::format::TemplateError>
     Ok(out)
 }
 
-/// `docker system df`.
-pub(super) fn df(data_root: &Path, args: DfArgs, cmd: &str) -> ExitCode {
+/// `docker system df`: `GET /system/df`.
+pub(super) fn df(api: &Connector, args: DfArgs, cmd: &str) -> ExitCode {
     if !args.extra.is_empty() {
         return args_error(cmd, "accepts no arguments");
     }
-    let engine = match Engine::open(data_root) {
-        Ok(e) => e,
-        Err(e) => return daemon_error(&format!("{e:#}")),
-    };
-    let du = match engine.disk_usage() {
+    let du: SystemDf = match api.client().and_then(|c| c.get_json("/system/df")) {
         Ok(du) => du,
-        Err(e) => return daemon_error(&e.to_string()),
+        Err(e) => return api_error(&e),
     };
     let format = args
         .format
@@ -218,10 +222,13 @@ mod tests {
 
     #[test]
     fn an_empty_engine_uses_nothing() {
-        let du = DiskUsage {
+        let du = SystemDf {
             layers_size: 0,
             images: vec![],
             containers: vec![],
+            volumes: vec![],
+            build_cache: None,
+            builder_size: 0,
         };
         let text = format_rows(DF_TABLE, &summary_rows(&du), &DF_HEADERS).unwrap();
         assert_eq!(

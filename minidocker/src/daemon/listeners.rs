@@ -1,13 +1,16 @@
 //! The sockets the daemon serves on: `-H unix:///path` (mode 0660, group `-G`), and
-//! `-H tcp://host:port`, which hands root to anyone who can reach it (said loudly).
+//! `-H tcp://host:port`, which hands root to anyone who can reach it (said loudly) unless
+//! clients must show a certificate (`--tlsverify`, see `tls.rs`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use axum::Router;
 
 use super::config::DaemonConfig;
+use super::tls::{TlsListener, TlsSettings};
 
 /// A bound listener, ready to serve.
 #[derive(Debug)]
@@ -18,6 +21,8 @@ pub enum Bound {
     },
     Tcp {
         listener: tokio::net::TcpListener,
+        /// TLS on this listener (`--tls`, `--tlsverify`).
+        tls: Option<Arc<rustls::ServerConfig>>,
     },
 }
 
@@ -44,26 +49,57 @@ pub fn parse_host(host: &str) -> Result<(&'static str, String)> {
     bail!("Invalid bind address format: {host}")
 }
 
-/// Binds every `-H`.
-pub async fn bind_all(config: &DaemonConfig) -> Result<Vec<Bound>> {
+/// Binds every `-H`; the TCP ones speak TLS with `tls` (the configuration
+/// [`TlsSettings::server_config`] read from `config.tls`'s files).
+pub async fn bind_all(config: &DaemonConfig, tls: Option<&Arc<rustls::ServerConfig>>) -> Result<Vec<Bound>> {
     let mut bound = Vec::new();
     for host in &config.hosts {
         match parse_host(host)? {
             ("unix", path) => bound.push(bind_unix(PathBuf::from(path), config.group.as_deref()).await?),
             (_, addr) => {
                 // ANCHOR: tcp_warning
-                eprintln!(
-                    "WARNING: API is accessible on http://{addr} without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/"
-                );
+                if let Some(warning) = tcp_warning(&addr, config.tls.as_ref()) {
+                    eprintln!("{warning}");
+                }
                 let listener = tokio::net::TcpListener::bind(&addr)
                     .await
                     .with_context(|| format!("listening on tcp://{addr}"))?;
-                bound.push(Bound::Tcp { listener });
+                bound.push(Bound::Tcp {
+                    listener,
+                    tls: tls.cloned(),
+                });
                 // ANCHOR_END: tcp_warning
             }
         }
     }
     Ok(bound)
+}
+
+// ANCHOR: tcp_warning_text
+/// The warning Docker 20.10's `docker info` shows for a TCP host anyone who reaches it can
+/// use: without TLS, and with TLS that does not verify clients. None with `--tlsverify`.
+pub fn tcp_warning(addr: &str, tls: Option<&TlsSettings>) -> Option<String> {
+    let what = match tls {
+        None => format!("http://{addr} without encryption"),
+        Some(tls) if !tls.verify_clients => format!("https://{addr} without TLS client verification"),
+        Some(_) => return None,
+    };
+    Some(format!(
+        "WARNING: API is accessible on {what}.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/"
+    ))
+}
+// ANCHOR_END: tcp_warning_text
+
+/// `docker info`'s warnings about the daemon's TCP hosts (see [`tcp_warning`]).
+pub fn tcp_warnings(config: &DaemonConfig) -> Vec<String> {
+    config
+        .hosts
+        .iter()
+        .filter_map(|host| match parse_host(host) {
+            Ok(("tcp", addr)) => tcp_warning(&addr, config.tls.as_ref()),
+            _ => None,
+        })
+        .collect()
 }
 
 // ANCHOR: bind_unix
@@ -99,7 +135,7 @@ impl Bound {
     pub fn describe(&self) -> String {
         match self {
             Bound::Unix { path, .. } => format!("unix://{}", path.display()),
-            Bound::Tcp { listener } => format!(
+            Bound::Tcp { listener, .. } => format!(
                 "tcp://{}",
                 listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
             ),
@@ -107,23 +143,32 @@ impl Bound {
     }
 
     /// Serves `router` until `stop` turns true, then lets requests in flight finish; a unix
-    /// socket's file is removed afterwards.
+    /// socket's file is removed afterwards. A connection that has not sent a request's headers
+    /// within `idle_timeout` is closed (see `connections.rs`).
     pub async fn serve(
         self,
         router: Router,
-        mut stop: tokio::sync::watch::Receiver<bool>,
+        idle_timeout: std::time::Duration,
+        stop: tokio::sync::watch::Receiver<bool>,
     ) -> std::io::Result<()> {
         let app = super::api::with_version_prefix(router);
-        let stopped = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
         match self {
             Bound::Unix { path, listener } => {
-                let result = axum::serve(listener, app).with_graceful_shutdown(stopped).await;
+                super::connections::serve(listener, app, idle_timeout, stop).await;
                 let _ = std::fs::remove_file(&path);
-                result
             }
-            Bound::Tcp { listener } => axum::serve(listener, app).with_graceful_shutdown(stopped).await,
+            Bound::Tcp { listener, tls: None } => {
+                super::connections::serve(listener, app, idle_timeout, stop).await
+            }
+            // the same serving, on the TLS streams of connections whose handshake succeeded
+            Bound::Tcp {
+                listener,
+                tls: Some(config),
+            } => {
+                let listener = TlsListener::new(listener, config, idle_timeout)?;
+                super::connections::serve(listener, app, idle_timeout, stop).await;
+            }
         }
+        Ok(())
     }
 }

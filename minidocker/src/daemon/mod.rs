@@ -8,14 +8,19 @@
 //!
 //! - [`config`]: dockerd's flags and `daemon.json`, merged as dockerd merges them;
 //! - [`listeners`]: the sockets it serves on (`-H unix://…`, `-H tcp://…`);
+//! - [`connections`]: each connection served, with a deadline for a request's headers;
+//! - [`tls`]: TLS on the TCP listeners (`--tls`, `--tlsverify`), Go's answer to plain HTTP;
 //! - [`api`]: the routes, API version negotiation, Docker's error bodies and headers.
 //!
 //! Like dockerd it stays in the foreground and shuts down cleanly on SIGTERM or SIGINT:
-//! it stops accepting, lets requests in flight finish, removes its socket and pid file.
+//! it stops accepting, lets requests in flight finish, stops the running containers (unless
+//! `--live-restore`: they go on under their shims), removes its socket and pid file.
 
 pub mod api;
 pub mod config;
+pub mod connections;
 pub mod listeners;
+pub mod tls;
 
 use std::path::Path;
 
@@ -43,6 +48,12 @@ pub fn run(config: DaemonConfig) -> Result<()> {
 // ANCHOR: daemon_serve
 async fn serve(config: DaemonConfig) -> Result<()> {
     let signals = ShutdownSignals::install()?;
+    // As dockerd, the TLS files are read first: one it cannot use stops it before it did anything.
+    let tls = config
+        .tls
+        .as_ref()
+        .map(tls::TlsSettings::server_config)
+        .transpose()?;
     std::fs::create_dir_all(&config.data_root)
         .with_context(|| format!("creating data root {}", config.data_root.display()))?;
     let _pidfile = PidFile::write(&config.pidfile)?;
@@ -60,12 +71,12 @@ async fn serve(config: DaemonConfig) -> Result<()> {
         })
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let bound = listeners::bind_all(&config).await?;
+    let bound = listeners::bind_all(&config, tls.as_ref()).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
     for listener in bound {
         tracing::info!(address = %listener.describe(), "API listening");
-        servers.spawn(listener.serve(api::router(state.clone()), stop_rx.clone()));
+        servers.spawn(listener.serve(api::router(state.clone()), config.idle_timeout, stop_rx.clone()));
     }
     signals.received().await;
     tracing::info!("shutting down");
@@ -84,9 +95,46 @@ async fn serve(config: DaemonConfig) -> Result<()> {
         tracing::info!("connections still open after {SHUTDOWN_GRACE:?}: closing them");
         servers.abort_all();
     }
+    if !config.live_restore {
+        state
+            .blocking(|engine| {
+                stop_running_containers(engine);
+                Ok(())
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    }
     Ok(())
 }
 // ANCHOR_END: daemon_serve
+
+// ANCHOR: stop_on_shutdown
+/// What dockerd does at shutdown without `--live-restore`: every running container is
+/// stopped, all at once, each with its own stop signal and timeout. It is not a user's stop:
+/// the next daemon starts `always` and `unless-stopped` containers again.
+fn stop_running_containers(engine: &crate::engine::Engine) {
+    let running: Vec<_> = engine
+        .containers
+        .list()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| engine.is_running(c))
+        .collect();
+    std::thread::scope(|scope| {
+        for c in &running {
+            scope.spawn(move || {
+                tracing::info!(container = %c.id, "stopping at shutdown");
+                if let Err(e) = api::lifecycle::stop_container(engine, c, None, false) {
+                    tracing::warn!(container = %c.id, error = %e.message, "stopping at shutdown");
+                }
+                // its shim's last decision (no restart) made before the next daemon starts
+                let dir = engine.containers.dir(&c.id);
+                crate::shim::wait_for_no_shim(&dir, api::lifecycle::SHIM_DECISION);
+            });
+        }
+    });
+}
+// ANCHOR_END: stop_on_shutdown
 
 /// SIGTERM and SIGINT, caught from the start (before the sockets exist), so a signal that
 /// comes early still means a clean shutdown.
@@ -138,7 +186,10 @@ fn restart_on_daemon_start(engine: &crate::engine::Engine, state: &api::AppState
             _ => false,
         };
         if start {
-            let _ = std::fs::remove_file(engine.containers.dir(&c.id).join(crate::shim::STOPPED_BY_USER));
+            crate::shim::wait_for_no_shim(&engine.containers.dir(&c.id), api::lifecycle::SHIM_DECISION);
+            for marker in [crate::shim::STOPPED_BY_USER, crate::shim::STOPPED_BY_DAEMON] {
+                let _ = std::fs::remove_file(engine.containers.dir(&c.id).join(marker));
+            }
             if let Err(e) = api::lifecycle::start_shim(engine, state, &c) {
                 tracing::warn!(container = %c.id, error = %e.message, "restarting on daemon start");
             }

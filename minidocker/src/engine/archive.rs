@@ -42,6 +42,10 @@ impl Engine {
         let images = self.images_to_save(names)?;
         let mut layer_tar = |diff_id: &Digest, sink: &mut dyn Write| self.copy_layer_tar(diff_id, sink);
         write_docker_archive(out, &images, &mut layer_tar)?;
+        for (image, _) in &images {
+            let id = image.id.to_string();
+            self.image_event(&id, &id, "save");
+        }
         Ok(())
     }
     // ANCHOR_END: save
@@ -165,6 +169,8 @@ impl Engine {
                 }
                 lines.push(format!("Loaded image: {}", tag.familiar_string()));
             }
+            let id = image.id.to_string();
+            self.image_event(&id, &id, "load");
         }
         Ok(lines)
     }

@@ -215,6 +215,33 @@ impl Engine {
         validate(requested, &host, update).map_err(|e| EngineError::Invalid(e.to_string()))
     }
 
+    /// `--kernel-memory`: Docker 20.10's checks (moby's `verifyPlatformContainerResources`):
+    /// the limit to record and Docker's warnings, or its error. The limit is recorded
+    /// (`HostConfig.KernelMemory`) and never applied, as with Docker on this kernel: v1's kmem
+    /// limit has been deprecated since Linux 5.4 and runc ignores it.
+    pub fn check_kernel_memory(&self, bytes: i64) -> Result<(i64, Vec<String>), EngineError> {
+        if bytes <= 0 {
+            return Ok((bytes, Vec::new()));
+        }
+        let mut warnings = vec![
+            "Specifying a kernel memory limit is deprecated and will be removed in a future release."
+                .to_owned(),
+        ];
+        if !self.host_info()?.kernel_memory {
+            warnings.push(
+                "Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded."
+                    .to_owned(),
+            );
+            return Ok((0, warnings));
+        }
+        if bytes < ch06_cgroups::resources::MIN_MEMORY {
+            return Err(EngineError::Invalid(
+                "Minimum kernel memory limit allowed is 6MB".to_owned(),
+            ));
+        }
+        Ok((bytes, warnings))
+    }
+
     /// The parent a container's cgroup goes under: its `--cgroup-parent`, else the engine's.
     pub fn effective_cgroup_parent(&self, requested: &str) -> Result<CgroupParent, EngineError> {
         let parent = if requested.is_empty() {
@@ -289,6 +316,14 @@ impl Engine {
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
         })?;
         Ok(Some(open_recorded(&record, &path)?))
+    }
+
+    /// The guard of container `id`'s cgroup, created already (by this process before an
+    /// execve(2)); guards nothing if it has none.
+    pub fn adopt_cgroup(&self, id: &str) -> Result<CgroupGuard, EngineError> {
+        Ok(CgroupGuard {
+            cgroup: self.container_cgroup(id)?,
+        })
     }
 
     /// Kills what is left in container `id`'s cgroup and removes it, if it has one.

@@ -15,12 +15,13 @@
 use std::io::{BufWriter, Seek, Write};
 use std::path::Path;
 
-use ch04_layers::{Change, changes, write_layer_tar};
+use ch04_layers::{Change, changes, write_layer_tar, write_tar_with_names};
 use ch05_images::config::now_rfc3339;
 use ch05_images::{
     ContainerConfig, Digest, DigestingWriter, History, Image, LayerMeta, Reference, StoreError,
 };
 
+use super::confined::ConfinedRoot;
 use super::{Engine, EngineError};
 use crate::container::Container;
 use crate::env::replace_or_append;
@@ -35,24 +36,11 @@ pub struct CommitOptions {
     pub comment: String,
     /// `-c`: Dockerfile instructions applied to the new image's config.
     pub changes: Vec<String>,
+    /// The new image's name; `:latest` when it has no tag.
     pub reference: Option<Reference>,
-    /// `-p` (default true): Docker freezes a running container meanwhile. The foreground engine
-    /// has no freezer yet, so a running container is committed as it is.
+    /// `-p` (default true): a running container is frozen (chapter 6's freezer) meanwhile, so
+    /// its files do not change while they are read.
     pub pause: bool,
-}
-
-/// A container's layer mounted at `overlay2/<mount id>/merged` by us, unmounted when dropped.
-struct Mounted<'a> {
-    engine: &'a Engine,
-    mount_id: &'a str,
-}
-
-impl Drop for Mounted<'_> {
-    fn drop(&mut self) {
-        if let Err(e) = self.engine.layers.unmount(self.mount_id) {
-            tracing::warn!(mount_id = self.mount_id, error = %e, "unmounting after export");
-        }
-    }
 }
 
 impl Engine {
@@ -70,19 +58,15 @@ impl Engine {
     /// container's mount is read where it is; a stopped one is mounted for the export.
     pub fn export_container(&self, name: &str, out: impl Write) -> Result<(), EngineError> {
         let container = self.containers.find(name)?;
-        let mount = self
-            .images
-            .mount(&container.id)?
-            .ok_or_else(|| EngineError::NoLayer(container.id.clone()))?;
-        let running = self.is_running(&container);
-        let merged = self.layers.mount(&mount.mount_id, self.mount_api)?;
-        // A lazy `then`: building the guard for a running container would unmount it at once.
-        let _unmount = (!running).then(|| Mounted {
-            engine: self,
-            mount_id: &mount.mount_id,
-        });
+        let rootfs = self.container_rootfs(&container)?;
+        // owners named as the container names them (uid 1 is `daemon` on a Debian host,
+        // nobody in busybox): read from its files without leaving its root
+        let names = ConfinedRoot::new(rootfs.path())
+            .map(|root| super::archive_path::owner_names_in(&root))
+            .unwrap_or_default();
         // The merged view has no whiteouts or opaque markers left: this is a plain tar.
-        write_layer_tar(&merged, out)?;
+        write_tar_with_names(rootfs.path(), &names, out)?;
+        self.container_event(&container, "export", &[]);
         Ok(())
     }
     // ANCHOR_END: export
@@ -90,7 +74,15 @@ impl Engine {
     // ANCHOR: commit
     /// `docker commit`: a new image whose top layer is the container's changes and whose config
     /// is the container's (command, environment, working directory…) with `changes` applied.
-    pub fn commit_container(&self, name: &str, opts: &CommitOptions) -> Result<Image, EngineError> {
+    /// `overlay` is the config `POST /commit` may carry: when given, the changes apply to it and
+    /// the container's config only fills what it leaves empty (moby's
+    /// `CreateImageFromContainer`).
+    pub fn commit_container_with(
+        &self,
+        name: &str,
+        opts: &CommitOptions,
+        overlay: Option<&ContainerConfig>,
+    ) -> Result<Image, EngineError> {
         let container = self.containers.find(name)?;
         let parent_id: Digest = container
             .image
@@ -100,12 +92,54 @@ impl Engine {
         let parent_layers = self.images.layers_of(&parent)?;
 
         let base = container_config(&container, &parent.config.config);
-        let mut config =
-            apply_changes(&base, &opts.changes).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let mut config = apply_changes(overlay.unwrap_or(&base), &opts.changes)
+            .map_err(|e| EngineError::Invalid(e.to_string()))?;
         merge(&mut config, &base);
 
+        let frozen = opts.pause && self.is_running(&container) && !container.state.paused;
+        if frozen {
+            self.pause_container(&container.id)?;
+        }
+        let committed = self.commit_layer_and_config(&container, &parent, parent_layers.last(), config, opts);
+        if frozen {
+            if let Err(e) = self.unpause_container(&container.id) {
+                tracing::warn!(container = %container.id, error = %e, "unpausing after commit");
+            }
+        }
+        let image = committed?;
+        let image_ref = match &opts.reference {
+            Some(reference) => {
+                self.tag_id(&image.id, reference)?;
+                reference.familiar_string()
+            }
+            None => String::new(),
+        };
+        let image_id = image.id.to_string();
+        self.container_event(
+            &container,
+            "commit",
+            &[
+                ("comment", opts.comment.clone()),
+                ("imageID", image_id),
+                ("imageRef", image_ref),
+            ],
+        );
+        Ok(image)
+    }
+    // ANCHOR_END: commit
+
+    /// The container's upper dir as a layer on `parent_layer`, and the image of `config` on top
+    /// of `parent`, stored; the new layer is removed again if the image cannot be stored.
+    fn commit_layer_and_config(
+        &self,
+        container: &Container,
+        parent: &Image,
+        parent_layer: Option<&LayerMeta>,
+        config: ContainerConfig,
+        opts: &CommitOptions,
+    ) -> Result<Image, EngineError> {
         let (_, upper) = self.container_dirs(&container.id)?;
-        let (layer, new_layer) = self.layer_from_upper(&upper, parent_layers.last())?;
+        let (layer, new_layer) = self.layer_from_upper(&upper, parent_layer)?;
         let stored = (|| -> Result<Image, EngineError> {
             let created = now_rfc3339();
             let author = Some(opts.author.clone()).filter(|a| !a.is_empty());
@@ -131,23 +165,15 @@ impl Engine {
             self.images.set_parent(&image.id, &parent.id)?;
             Ok(image)
         })();
-        let image = match stored {
-            Ok(image) => image,
-            Err(e) => {
-                if let Some(layer) = layer.filter(|_| new_layer) {
-                    if self.images.remove_layer(&layer.chain_id).is_ok() {
-                        self.delete_layer_files(&layer);
-                    }
+        if stored.is_err() {
+            if let Some(layer) = layer.filter(|_| new_layer) {
+                if self.images.remove_layer(&layer.chain_id).is_ok() {
+                    self.delete_layer_files(&layer);
                 }
-                return Err(e);
             }
-        };
-        if let Some(reference) = &opts.reference {
-            self.tag_image(&image.id.to_string(), reference)?;
         }
-        Ok(image)
+        stored
     }
-    // ANCHOR_END: commit
 
     /// The upper dir as a layer on top of `parent`: `None` when nothing changed (the empty tar,
     /// which Docker records as an `empty_layer` history entry), and whether it is a new layer.

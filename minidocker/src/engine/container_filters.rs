@@ -2,9 +2,9 @@
 //! (`daemon/list.go`): `name`, `id`, `status` and `isolation` match a regular expression
 //! (`name=^web`), `label` keys or `key=value`s, `exited` exit codes, `ancestor` an image or any
 //! image built on it, `network` a name or id prefix, `publish` and `expose` ports or ranges
-//! (`8000-8010/udp`); `before` and `since` name containers. `volume` matches nothing (there
-//! are no volumes yet), `health` only `none` (no health checks), `is-task` only `false` (no
-//! swarm).
+//! (`8000-8010/udp`); `before` and `since` name containers. `volume` a mount's destination, or
+//! its volume's name (a bind's source for a bind), `health` only `none` (no health checks),
+//! `is-task` only `false` (no swarm).
 
 use std::collections::HashSet;
 
@@ -121,6 +121,13 @@ impl ListFilter<'_> {
                 .unwrap_or_default();
             self.publish.iter().any(|p| bindings.contains_key(p))
         };
+        // dockerd's volume filter: a destination, or a name (the source when there is none)
+        let volume_ok = !f.contains("volume")
+            || f.get("volume").iter().any(|v| {
+                entry.mounts.iter().any(|m| {
+                    m.destination == *v || (if m.name.is_empty() { &m.source } else { &m.name }) == v
+                })
+            });
         let exposed = container.config.exposed_ports.as_ref();
         let expose_ok = self.expose.is_empty()
             || self
@@ -135,7 +142,7 @@ impl ListFilter<'_> {
             && f.exact_match("health", "none")
             && f.matches("id", &entry.id)
             && self.is_task != Some(true)
-            && !f.contains("volume")
+            && volume_ok
             && self
                 .ancestors
                 .as_ref()

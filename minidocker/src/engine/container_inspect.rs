@@ -27,16 +27,8 @@ use crate::container::{Container, ContainerError, HostConfig, State};
 /// The size of every container's `/dev/shm` (chapter 3 mounts it `size=65536k`, Docker's default).
 pub const SHM_SIZE: i64 = 64 << 20;
 
-/// `HostConfig.LogConfig`: the log driver and its options.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct LogConfig {
-    #[serde(rename = "Type")]
-    pub kind: String,
-    pub config: BTreeMap<String, String>,
-}
-
 pub use crate::container::RestartPolicy;
+pub use crate::log_config::LogConfig;
 
 // ANCHOR: inspect_host_config
 /// Go's `container.HostConfig` in its field order, as `inspect` prints it. The fields
@@ -74,6 +66,9 @@ pub struct InspectHostConfig {
     pub publish_all_ports: bool,
     pub readonly_rootfs: bool,
     pub security_opt: Option<Vec<String>>,
+    /// `--tmpfs`: destination → options; absent when none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tmpfs: BTreeMap<String, String>,
     #[serde(rename = "UTSMode")]
     pub uts_mode: String,
     pub userns_mode: String,
@@ -118,8 +113,14 @@ pub struct InspectHostConfig {
     pub io_maximum_iops: u64,
     #[serde(rename = "IOMaximumBandwidth")]
     pub io_maximum_bandwidth: u64,
+    /// `--mount`s as given; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<crate::engine::volumes::MountSpec>,
     pub masked_paths: Vec<String>,
     pub readonly_paths: Vec<String>,
+    /// `--init` (`true` or `false`); absent when not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
 }
 // ANCHOR_END: inspect_host_config
 
@@ -133,10 +134,7 @@ impl Default for InspectHostConfig {
         InspectHostConfig {
             binds: None,
             container_id_file: String::new(),
-            log_config: LogConfig {
-                kind: "json-file".into(),
-                config: BTreeMap::new(),
-            },
+            log_config: LogConfig::default(),
             network_mode: "default".into(),
             port_bindings: BTreeMap::new(),
             restart_policy: RestartPolicy {
@@ -163,6 +161,7 @@ impl Default for InspectHostConfig {
             publish_all_ports: false,
             readonly_rootfs: false,
             security_opt: None,
+            tmpfs: BTreeMap::new(),
             uts_mode: String::new(),
             userns_mode: String::new(),
             shm_size: SHM_SIZE,
@@ -200,8 +199,10 @@ impl Default for InspectHostConfig {
             cpu_percent: 0,
             io_maximum_iops: 0,
             io_maximum_bandwidth: 0,
+            mounts: Vec::new(),
             masked_paths: strings(&MASKED_PATHS),
             readonly_paths: strings(&READONLY_PATHS),
+            init: None,
         }
     }
 }
@@ -252,8 +253,8 @@ pub struct ContainerInspect {
     /// … and of its whole root filesystem (the image's layers and its own).
     #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
     pub size_root_fs: Option<u64>,
-    /// Volumes and bind mounts (none yet: they come with their chapter).
-    pub mounts: Vec<Value>,
+    /// Volumes, bind mounts and tmpfs mounts (`-v`, `--mount`, the image's VOLUMEs).
+    pub mounts: Vec<crate::engine::volumes::InspectMount>,
     pub config: GoContainerConfig,
     pub network_settings: NetworkSettings,
 }
@@ -278,18 +279,31 @@ fn inspect_config(
         entrypoint: run.entrypoint.clone(),
         cmd: Some(run.cmd.clone()).filter(|c| !c.is_empty()),
         working_dir: non_empty(&run.working_dir),
+        volumes: run
+            .volumes
+            .as_ref()
+            .map(|paths| paths.keys().map(|k| (k.clone(), Default::default())).collect()),
+        labels: run.labels.clone(),
+        stop_signal: non_empty(&run.stop_signal),
         ..ContainerConfig::default()
     };
     super::commit::merge(&mut config, image);
     // Both types have Docker's field names: the merged config reads into Go's shape by name.
     let mut go: GoContainerConfig = serde_json::from_value(serde_json::to_value(&config)?)?;
+    // `create` decided the entrypoint already: the image's, `--entrypoint`'s, or none at all
+    // after `--entrypoint ""` (which the merge would take for "not given").
+    go.entrypoint = run.entrypoint.as_ref().map(|e| Value::from(e.clone()));
+    go.stop_timeout = run.stop_timeout;
     go.hostname.clone_from(&run.hostname);
     go.domainname.clone_from(&run.domainname);
     go.image.clone_from(&run.image);
-    // `minidocker run` is always attached to the container's output, as `docker run` without
-    // `-d` is.
-    go.attach_stdout = true;
-    go.attach_stderr = true;
+    let stdio = &run.stdio;
+    go.attach_stdin = stdio.attach_stdin;
+    go.attach_stdout = stdio.attach_stdout;
+    go.attach_stderr = stdio.attach_stderr;
+    go.tty = stdio.tty;
+    go.open_stdin = stdio.open_stdin;
+    go.stdin_once = stdio.stdin_once;
     Ok(go)
 }
 
@@ -396,7 +410,9 @@ impl Engine {
             },
             size_rw,
             size_root_fs,
-            mounts: Vec::new(),
+            mounts: self
+                .inspect_mounts(&c.id)
+                .map_err(|e| EngineError::System(e.to_string()))?,
             config,
             network_settings: c.network_settings,
             id: c.id,
@@ -517,6 +533,8 @@ mod tests {
                 env: strings(env),
                 cmd: strings(cmd),
                 image: "busybox".into(),
+                // `run` without -d: attached to the output
+                stdio: crate::container::ContainerStdio::foreground(false),
                 ..Config::default()
             },
             state: State::default(),

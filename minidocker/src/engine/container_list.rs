@@ -90,8 +90,8 @@ pub struct ContainerListEntry {
     pub status: String,
     pub host_config: ListedHostConfig,
     pub network_settings: ListedNetworkSettings,
-    /// No volumes yet: always empty.
-    pub mounts: Vec<serde_json::Value>,
+    /// Its volumes, bind mounts and tmpfs mounts, as `inspect` shows them.
+    pub mounts: Vec<super::volumes::InspectMount>,
 }
 // ANCHOR_END: container_list_entry
 
@@ -136,8 +136,7 @@ impl Engine {
 
     // ANCHOR: container_entry
     /// One container in the list's shape, with `SizeRw` and `SizeRootFs` if `with_size`. Its
-    /// labels are its image's (minidocker's `run` has no `--label` yet; Docker starts from the
-    /// image's too).
+    /// labels are its own (`--label`) and its image's, as `create` merged them.
     pub fn container_entry(
         &self,
         summary: &ContainerSummary,
@@ -168,10 +167,11 @@ impl Engine {
             ports: listed_ports(&c.network_settings.ports),
             size_rw,
             size_root_fs,
-            labels: image
-                .as_ref()
-                .and_then(|i| i.config.config.labels.clone())
-                .unwrap_or_default(),
+            // (an older record has none of its own: the image's then)
+            labels: super::run::merged_labels(
+                &c.config.labels.clone().unwrap_or_default(),
+                image.as_ref().and_then(|i| i.config.config.labels.as_ref()),
+            ),
             state: c.state.status.clone(),
             status: summary.status(),
             host_config: ListedHostConfig {
@@ -198,7 +198,7 @@ impl Engine {
                     })
                     .collect(),
             },
-            mounts: Vec::new(),
+            mounts: self.inspect_mounts(&c.id).unwrap_or_default(),
         })
     }
     // ANCHOR_END: container_entry
@@ -225,7 +225,9 @@ impl Engine {
             if filter.since.as_ref() == Some(id) || (opts.limit > 0 && listed.len() as i64 >= opts.limit) {
                 break;
             }
-            if !summary.running && !all {
+            // a container between two runs of its restart policy is listed too (Docker's
+            // `Running` stays set while it restarts)
+            if !summary.running && !summary.container.state.restarting && !all {
                 continue;
             }
             let mut entry = self.container_entry(&summary, false)?;

@@ -47,7 +47,7 @@ impl ContainerSummary {
     }
 
     /// The status column (Docker's `State.String()`): `Up 3 seconds`, `Up 3 seconds (Paused)`,
-    /// `Exited (0) 41 seconds ago`, `Created`.
+    /// `Restarting (1) 2 seconds ago`, `Exited (0) 41 seconds ago`, `Created`.
     pub fn status(&self) -> String {
         let state = &self.container.state;
         match state.status.as_str() {
@@ -63,6 +63,14 @@ impl ContainerSummary {
                 state.exit_code,
                 human_duration(seconds_since(&state.finished_at))
             ),
+            // between two runs of a restart policy: the last exit, and how long ago
+            "restarting" => format!(
+                "Restarting ({}) {} ago",
+                state.exit_code,
+                human_duration(seconds_since(&state.finished_at))
+            ),
+            "removing" => "Removal In Progress".into(),
+            "dead" => "Dead".into(),
             "created" => "Created".into(),
             other => other.to_owned(),
         }
@@ -104,21 +112,40 @@ impl Engine {
             .list()?
             .into_iter()
             .map(|mut container| {
-                let running = self.is_running(&container);
-                if matches!(container.state.status.as_str(), "running" | "paused") && !running {
-                    container.state.status = "exited".into();
-                    container.state.running = false;
-                    container.state.paused = false;
-                    container.state.pid = 0;
-                    container.state.exit_code = 137;
-                    container.state.finished_at = now_rfc3339();
-                    let _ = self.containers.save(&container);
-                    // its `minidocker run` died before it could unmount the layer
-                    if let Ok(Some(layer)) = self.images.mount(&container.id) {
-                        let _ = self.layers.unmount(&layer.mount_id);
+                let alive = self.is_running(&container);
+                let on_record = matches!(container.state.status.as_str(), "running" | "paused");
+                // its process has ended and its shim is about to record how: running until
+                // then, as in Docker until containerd reports the exit
+                let ending =
+                    on_record && !alive && crate::shim::has_live_shim(&self.containers.dir(&container.id));
+                let mut running = alive || ending;
+                // Read again: the record read above may be older than the shim's last write,
+                // made just before it went (it writes how its container ended, then lets go
+                // of its lock). Only a record still unchanged now is one nobody will correct.
+                if on_record && !running {
+                    let changed = self.containers.load(&container.id).ok().filter(|now| {
+                        now.state.status != container.state.status
+                            || now.state.pid != container.state.pid
+                            || now.state.started_at != container.state.started_at
+                    });
+                    if let Some(now) = changed {
+                        container = now;
+                        running = self.is_running(&container);
+                    } else {
+                        container.state.status = "exited".into();
+                        container.state.running = false;
+                        container.state.paused = false;
+                        container.state.pid = 0;
+                        container.state.exit_code = 137;
+                        container.state.finished_at = now_rfc3339();
+                        let _ = self.containers.save(&container);
+                        // its `minidocker run` died before it could unmount the layer
+                        if let Ok(Some(layer)) = self.images.mount(&container.id) {
+                            let _ = self.layers.unmount(&layer.mount_id);
+                        }
+                        // (its cgroup, empty now, is left for `rm`: this may be the moment its `run`
+                        // reads the OOM counter before removing it)
                     }
-                    // (its cgroup, empty now, is left for `rm`: this may be the moment its `run`
-                    // reads the OOM counter before removing it)
                 }
                 ContainerSummary { container, running }
             })
@@ -130,7 +157,19 @@ impl Engine {
     /// `docker rm [-f]`: a running (or paused) container is refused unless `force`, then every
     /// process in its cgroup is killed with SIGKILL and waited for; its cgroup is removed.
     pub fn remove_container(&self, name_or_id: &str, force: bool) -> Result<(), super::EngineError> {
+        self.remove_container_with_volumes(name_or_id, force, false)
+    }
+
+    /// `docker rm [-f] [-v]`: [`Engine::remove_container`], and with `volumes` its anonymous
+    /// volumes too (those no other container uses), before it goes, as dockerd orders it.
+    pub fn remove_container_with_volumes(
+        &self,
+        name_or_id: &str,
+        force: bool,
+        volumes: bool,
+    ) -> Result<(), super::EngineError> {
         let c = self.containers.find(name_or_id)?;
+        let _removal = self.containers.begin_removal(&c.id, name_or_id)?;
         if self.is_running(&c) {
             if !force {
                 return Err(match c.state.paused {
@@ -168,6 +207,8 @@ impl Engine {
         // Likewise its addresses and port rules, if its `run` could not give them back.
         self.forget_container_network(&self.containers.load(&c.id).unwrap_or(c.clone()))?;
         self.remove_container_layer(&c.id)?;
+        self.release_mounts(&c.id, volumes)
+            .map_err(|e| super::EngineError::System(e.to_string()))?;
         self.containers.remove(&c.id)?;
         self.container_event(&c, "destroy", &[]);
         Ok(())

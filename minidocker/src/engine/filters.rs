@@ -69,6 +69,26 @@ impl Filters {
         Ok(filters)
     }
 
+    /// The API's `filters` parameter for these filters, as the Docker CLI sends it:
+    /// `{"name":{"value":true}}`; empty when there are none.
+    pub fn to_json(&self) -> String {
+        if self.fields.is_empty() {
+            return String::new();
+        }
+        let object: serde_json::Map<String, serde_json::Value> = self
+            .fields
+            .iter()
+            .map(|(name, values)| {
+                let set = values
+                    .iter()
+                    .map(|v| (v.clone(), serde_json::Value::Bool(true)))
+                    .collect();
+                (name.clone(), serde_json::Value::Object(set))
+            })
+            .collect();
+        serde_json::Value::Object(object).to_string()
+    }
+
     pub fn add(&mut self, name: &str, value: &str) {
         self.fields
             .entry(name.to_owned())
@@ -453,6 +473,18 @@ pub fn parse_until(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_round_trip_through_the_apis_json() {
+        let filters = Filters::parse(&["status=exited", "label=a=b", "status=created"]).unwrap();
+        let json = filters.to_json();
+        assert_eq!(
+            json,
+            r#"{"label":{"a=b":true},"status":{"created":true,"exited":true}}"#
+        );
+        assert_eq!(Filters::from_json(&json).unwrap(), filters);
+        assert_eq!(Filters::default().to_json(), "");
+    }
     use proptest::prelude::*;
 
     fn m(p: &str, n: &str) -> Result<bool, PatternError> {

@@ -1,7 +1,8 @@
 //! How Go's `encoding/json` prints Docker's types, where serde's defaults differ: a nil slice
-//! is `null`, not `[]` (Docker leaves a list nil when it has nothing to put in it).
+//! is `null`, not `[]` (Docker leaves a list nil when it has nothing to put in it), and how it
+//! reads them back: `null` is the zero value.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// `null` for an empty list, the list otherwise (`"RepoTags": null`, `"ImagesDeleted": null`).
 pub fn nil_if_empty<S: Serializer, T: Serialize>(list: &[T], serializer: S) -> Result<S::Ok, S::Error> {
@@ -12,15 +13,23 @@ pub fn nil_if_empty<S: Serializer, T: Serialize>(list: &[T], serializer: S) -> R
     }
 }
 
+/// `null` (or, with `#[serde(default)]`, a missing field) read as the type's default, as Go's
+/// decoder leaves a zero value: the reading side of [`nil_if_empty`].
+pub fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Lists {
-        #[serde(serialize_with = "nil_if_empty")]
+        #[serde(serialize_with = "nil_if_empty", deserialize_with = "null_as_default")]
         a: Vec<u8>,
-        #[serde(serialize_with = "nil_if_empty")]
+        #[serde(serialize_with = "nil_if_empty", deserialize_with = "null_as_default")]
         b: Vec<u8>,
     }
 
@@ -32,5 +41,12 @@ mod tests {
         })
         .unwrap();
         assert_eq!(json, r#"{"a":null,"b":[1]}"#);
+        assert_eq!(
+            serde_json::from_str::<Lists>(&json).unwrap(),
+            Lists {
+                a: vec![],
+                b: vec![1]
+            }
+        );
     }
 }

@@ -15,16 +15,16 @@
 use std::collections::HashMap;
 
 use ch05_images::{Digest, Reference};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::filters::{Filters, parse_until};
-use super::go_json::nil_if_empty;
+use super::filters::Filters;
+use super::go_json::{nil_if_empty, null_as_default};
 use super::{Engine, EngineError};
 use crate::container::Container;
 
 /// One line of `docker rmi`'s output (`Untagged: …` / `Deleted: …`); in the API
 /// `{"Untagged": …}` or `{"Deleted": …}` (Docker's `types.ImageDeleteResponseItem`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeleteRecord {
     /// A familiar name, `busybox:latest`.
     Untagged(String),
@@ -33,9 +33,14 @@ pub enum DeleteRecord {
 }
 
 /// What `docker image prune` removed (`types.ImagesPruneReport` in the API).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneReport {
-    #[serde(rename = "ImagesDeleted", serialize_with = "nil_if_empty")]
+    #[serde(
+        rename = "ImagesDeleted",
+        serialize_with = "nil_if_empty",
+        deserialize_with = "null_as_default",
+        default
+    )]
     pub records: Vec<DeleteRecord>,
     /// The bytes of the layers it released.
     #[serde(rename = "SpaceReclaimed")]
@@ -152,9 +157,17 @@ impl Engine {
         })
     }
 
-    fn untag_record(&self, name: &Reference, records: &mut Vec<DeleteRecord>) -> Result<(), EngineError> {
+    /// Removes `name` of image `id`, noted in `records`, with Docker's `untag` event (which
+    /// names the image by its id).
+    fn untag_record(
+        &self,
+        id: &Digest,
+        name: &Reference,
+        records: &mut Vec<DeleteRecord>,
+    ) -> Result<(), EngineError> {
         self.images.untag(name)?;
         records.push(DeleteRecord::Untagged(name.familiar_string()));
+        self.image_event(&id.to_string(), &id.to_string(), "untag");
         Ok(())
     }
 
@@ -186,7 +199,7 @@ impl Engine {
                 }
             }
             let given = Reference::parse_normalized(name)?;
-            self.untag_record(&given, &mut records)?;
+            self.untag_record(&id, &given, &mut records)?;
             names = self.image_names(&id)?;
             // The last tag of a repository takes the repository's digest references with it.
             let repo_keeps_a_tag = names
@@ -197,7 +210,7 @@ impl Engine {
                     .iter()
                     .filter(|n| n.digest.is_some() && n.name() == given.name())
                 {
-                    self.untag_record(n, &mut records)?;
+                    self.untag_record(&id, n, &mut records)?;
                 }
                 names = self.image_names(&id)?;
             }
@@ -216,7 +229,7 @@ impl Engine {
                 return Err(conflict.into_error());
             }
             for n in &names {
-                self.untag_record(n, &mut records)?;
+                self.untag_record(&id, n, &mut records)?;
             }
         }
         self.delete_image_helper(&id, &mut records, force, prune, removed_name, &users)?;
@@ -250,10 +263,11 @@ impl Engine {
         }
         let parent = self.images.get_parent(id)?;
         for n in self.image_names(id)? {
-            self.untag_record(&n, records)?;
+            self.untag_record(id, &n, records)?;
         }
         let released = self.images.remove(id)?;
         records.push(DeleteRecord::Deleted(id.to_string()));
+        self.image_event(&id.to_string(), &id.to_string(), "delete");
         for layer in &released {
             self.delete_layer_files(layer);
             records.push(DeleteRecord::Deleted(layer.chain_id.to_string()));
@@ -312,15 +326,7 @@ impl Engine {
     pub fn prune_images(&self, filters: &Filters) -> Result<PruneReport, EngineError> {
         filters.validate(&IMAGE_PRUNE_FILTERS)?;
         let dangling_only = filters.dangling_for_prune()? != Some(false);
-        let until = match filters.get("until").as_slice() {
-            [] => None,
-            [one] => Some(parse_until(one, chrono::Utc::now())?),
-            _ => {
-                return Err(EngineError::Invalid(
-                    "more than one until filter specified".to_owned(),
-                ));
-            }
-        };
+        let until = super::container_prune::prune_until(filters)?;
         let index = self.image_index()?;
         let mut report = PruneReport::default();
         for image in &index.images {

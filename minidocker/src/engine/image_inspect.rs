@@ -9,20 +9,15 @@ use std::collections::BTreeMap;
 
 use ch05_images::config::HealthConfig;
 use ch05_images::{Digest, Image};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::go_json::nil_if_empty;
+use super::go_json::{nil_if_empty, null_as_default};
 use super::images::GO_ZERO_UNIX;
 use super::{Engine, EngineError, STORAGE_DRIVER};
 
 /// Go's zero `time.Time`, as JSON prints it.
 pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
-
-/// `null` (or a missing field) read as the type's default, as Go's decoder leaves a zero value.
-fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -43,25 +38,25 @@ fn is_null_or_empty(v: &Option<Value>) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GoContainerConfig {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub hostname: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub domainname: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub user: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub attach_stdin: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub attach_stdout: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub attach_stderr: bool,
     #[serde(default, skip_serializing_if = "is_null_or_empty")]
     pub exposed_ports: Option<Value>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub tty: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub open_stdin: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub stdin_once: bool,
     #[serde(default)]
     pub env: Option<Value>,
@@ -69,21 +64,29 @@ pub struct GoContainerConfig {
     pub cmd: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<HealthConfig>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub args_escaped: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub image: String,
     #[serde(default)]
     pub volumes: Option<Value>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub working_dir: String,
     #[serde(default)]
     pub entrypoint: Option<Value>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "is_false"
+    )]
     pub network_disabled: bool,
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "null_as_default",
         skip_serializing_if = "String::is_empty"
     )]
     pub mac_address: String,
@@ -93,7 +96,7 @@ pub struct GoContainerConfig {
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "null_as_default",
         skip_serializing_if = "String::is_empty"
     )]
     pub stop_signal: String,
@@ -108,31 +111,31 @@ pub struct GoContainerConfig {
 /// `ImageConfig` does not model.
 #[derive(Debug, Default, Deserialize)]
 struct V1Fields {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     comment: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     created: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     container: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     container_config: GoContainerConfig,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     docker_version: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     author: String,
     #[serde(default)]
     config: Option<GoContainerConfig>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     architecture: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     variant: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "null_as_default")]
     os: String,
-    #[serde(rename = "os.version", default, deserialize_with = "nullable")]
+    #[serde(rename = "os.version", default, deserialize_with = "null_as_default")]
     os_version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GraphDriver {
     /// `LowerDir` (absent for a one-layer image), `MergedDir`, `UpperDir`, `WorkDir`; `null` for
     /// an image without layers.
@@ -142,24 +145,24 @@ pub struct GraphDriver {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InspectRootFs {
     #[serde(rename = "Type")]
     pub kind: String,
     /// Diff ids, bottom first.
-    #[serde(rename = "Layers", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "Layers", default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InspectMetadata {
     #[serde(rename = "LastTagTime")]
     pub last_tag_time: String,
 }
 
 // ANCHOR: image_inspect
-/// Docker 20.10's `types.ImageInspect`, fields in its order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Docker 20.10's `types.ImageInspect`, fields in its order (the CLI reads it back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ImageInspect {
     #[serde(rename = "Id")]
@@ -175,10 +178,10 @@ pub struct ImageInspect {
     pub author: String,
     pub config: Option<GoContainerConfig>,
     pub architecture: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub variant: String,
     pub os: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub os_version: String,
     pub size: u64,
     /// The same as `Size` since Docker 1.10 (removed from the API in 1.44).
@@ -192,7 +195,7 @@ pub struct ImageInspect {
 
 /// One row of `docker history`, top layer first; serializes to Docker's
 /// `image.HistoryResponseItem` (`GET /images/{name}/history`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HistoryItem {
     pub comment: String,
@@ -205,7 +208,11 @@ pub struct HistoryItem {
     /// The bytes the step's layer adds, 0 for `empty_layer` steps.
     pub size: u64,
     /// `null` for a step without tags.
-    #[serde(serialize_with = "nil_if_empty")]
+    #[serde(
+        serialize_with = "nil_if_empty",
+        deserialize_with = "null_as_default",
+        default
+    )]
     pub tags: Vec<String>,
 }
 

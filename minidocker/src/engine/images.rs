@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 
 use ch05_images::{Digest, History, Image, ImageConfig, LayerMeta, Reference, ReferenceError, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::filters::{Filters, PatternError, path_match};
-use super::go_json::nil_if_empty;
+use super::go_json::{nil_if_empty, null_as_default};
+use super::pull::{Layer, decompressed};
 use super::{Engine, EngineError};
 
 /// `time.Time{}.Unix()`: Go's zero time, for an image without `created`.
@@ -19,7 +20,8 @@ pub const GO_ZERO_UNIX: i64 = -62_135_596_800;
 // ANCHOR: image_summary
 /// One image as `docker images` (`GET /images/json`) describes it. It serializes to Docker's
 /// `types.ImageSummary`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "ImageSummaryJson", try_from = "ImageSummaryJson")]
 pub struct ImageSummary {
     pub id: Digest,
     /// The image it was built on (`commit`, `build`), if any.
@@ -42,40 +44,71 @@ pub struct ImageSummary {
 }
 // ANCHOR_END: image_summary
 
-/// `types.ImageSummary` in Docker's field order; the lists are `null` when empty.
-#[derive(Serialize)]
+/// `types.ImageSummary` in Docker's field order, what [`ImageSummary`] is on the wire both ways:
+/// the lists are `null` when empty, `ParentId` is `""` without a parent.
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ImageSummaryJson<'a> {
+struct ImageSummaryJson {
     containers: i64,
     created: i64,
-    id: &'a Digest,
-    labels: &'a Option<BTreeMap<String, String>>,
+    id: Digest,
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
     parent_id: String,
-    #[serde(serialize_with = "nil_if_empty")]
-    repo_digests: &'a [String],
-    #[serde(serialize_with = "nil_if_empty")]
-    repo_tags: &'a [String],
+    #[serde(
+        serialize_with = "nil_if_empty",
+        deserialize_with = "null_as_default",
+        default
+    )]
+    repo_digests: Vec<String>,
+    #[serde(
+        serialize_with = "nil_if_empty",
+        deserialize_with = "null_as_default",
+        default
+    )]
+    repo_tags: Vec<String>,
     shared_size: i64,
     size: u64,
     /// The same as `Size` since Docker 1.10 (removed from the API in 1.44).
+    #[serde(default)]
     virtual_size: u64,
 }
 
-impl Serialize for ImageSummary {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl From<ImageSummary> for ImageSummaryJson {
+    fn from(s: ImageSummary) -> ImageSummaryJson {
         ImageSummaryJson {
-            containers: self.containers,
-            created: self.created,
-            id: &self.id,
-            labels: &self.labels,
-            parent_id: self.parent.as_ref().map(Digest::to_string).unwrap_or_default(),
-            repo_digests: &self.repo_digests,
-            repo_tags: &self.repo_tags,
-            shared_size: self.shared_size,
-            size: self.size,
-            virtual_size: self.size,
+            containers: s.containers,
+            created: s.created,
+            parent_id: s.parent.as_ref().map(Digest::to_string).unwrap_or_default(),
+            id: s.id,
+            labels: s.labels,
+            repo_digests: s.repo_digests,
+            repo_tags: s.repo_tags,
+            shared_size: s.shared_size,
+            virtual_size: s.size,
+            size: s.size,
         }
-        .serialize(serializer)
+    }
+}
+
+impl TryFrom<ImageSummaryJson> for ImageSummary {
+    type Error = ch05_images::DigestError;
+
+    fn try_from(j: ImageSummaryJson) -> Result<ImageSummary, Self::Error> {
+        Ok(ImageSummary {
+            parent: match j.parent_id.as_str() {
+                "" => None,
+                parent => Some(parent.parse()?),
+            },
+            id: j.id,
+            repo_tags: j.repo_tags,
+            repo_digests: j.repo_digests,
+            created: j.created,
+            size: j.size,
+            shared_size: j.shared_size,
+            containers: j.containers,
+            labels: j.labels,
+        })
     }
 }
 
@@ -166,15 +199,21 @@ impl Engine {
         Ok(names)
     }
 
-    /// Give image `id` the name `reference` and record when (`Metadata.LastTagTime`).
-    fn tag_id(&self, id: &Digest, reference: &Reference) -> Result<(), EngineError> {
+    /// Give image `id` the name `reference` (`:latest` when it has no tag) and record when
+    /// (`Metadata.LastTagTime`). The `tag` event names it as it was given, as Docker's does.
+    pub(super) fn tag_id(&self, id: &Digest, reference: &Reference) -> Result<(), EngineError> {
         if reference.familiar_name() == "sha256" {
             return Err(EngineError::Invalid(
                 "refusing to create an ambiguous tag using digest algorithm as name".to_owned(),
             ));
         }
-        self.images.tag(id, reference)?;
+        let tagged = match reference.tag {
+            Some(_) => reference.clone(),
+            None => reference.with_tag(ch05_images::reference::DEFAULT_TAG)?,
+        };
+        self.images.tag(id, &tagged)?;
         self.images.set_last_updated(id, chrono::Utc::now())?;
+        self.image_event(&id.to_string(), &reference.familiar_string(), "tag");
         Ok(())
     }
 
@@ -323,8 +362,20 @@ pub struct ImportOptions {
 
 impl Engine {
     // ANCHOR: import
-    /// `docker import`: a flat rootfs tar becomes a one-layer image; returns its id.
+    /// `docker import`: a flat rootfs tar (gzipped or not) becomes a one-layer image; returns
+    /// its id.
     pub fn import_image(&self, tar: impl Read, opts: &ImportOptions) -> Result<Image, EngineError> {
+        let tar = match decompressed(tar).map_err(|source| EngineError::Io {
+            path: "-".into(),
+            source,
+        })? {
+            Layer::Tar(tar) => tar,
+            Layer::Unsupported(compression) => {
+                return Err(EngineError::Invalid(format!(
+                    "unsupported compression {compression} of the imported tar"
+                )));
+            }
+        };
         let layer = self.unpack_layer(None, tar, None)?;
         let comment = opts
             .message
@@ -345,6 +396,8 @@ impl Engine {
         if let Some(reference) = &opts.reference {
             self.tag_id(&image.id, reference)?;
         }
+        let id = image.id.to_string();
+        self.image_event(&id, &id, "import");
         Ok(image)
     }
     // ANCHOR_END: import

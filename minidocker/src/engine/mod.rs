@@ -15,48 +15,63 @@
 
 use std::path::{Path, PathBuf};
 
-use ch04_layers::{LayerDriver, LayerError, MountApi, detect_mount_api};
+use ch04_layers::{LayerDriver, LayerError, MountApi};
 use ch05_images::{BlobError, BlobStore, ImageStore, StoreError};
 
 use crate::container::{ContainerError, ContainerStore};
 
 mod archive;
+mod archive_path;
 mod cgroups;
 mod commit;
+pub mod confined;
 mod container_filters;
 mod container_inspect;
 mod container_list;
+mod container_prune;
 mod containers;
 mod distribution;
+mod extract_to_dir;
 pub mod filters;
 mod go_json;
 mod image_delete;
 mod image_inspect;
 mod images;
 mod layers;
+mod mount_api;
 pub mod network;
 mod pause;
 mod pull;
 mod push;
+mod rename;
+mod rootfs;
 mod run;
 mod stats;
 mod system;
+mod top;
 mod update;
+pub mod volumes;
 
+pub use archive_path::PathStat;
 pub use cgroups::{CGROUP_RECORD, CgroupGuard, ContainerCgroup};
 pub use commit::CommitOptions;
 pub use container_filters::CONTAINER_LIST_FILTERS;
 pub use container_inspect::{ContainerInspect, InspectHostConfig};
 pub use container_list::{ContainerListEntry, ContainerListOptions, ListedPort};
+pub use container_prune::{CONTAINER_PRUNE_FILTERS, ContainerPruneReport};
 pub use containers::ContainerSummary;
 pub use distribution::{DistributionError, ProgressOut};
+pub use extract_to_dir::ExtractOptions;
 pub use image_delete::{DeleteRecord, PruneReport};
 pub use image_inspect::{HistoryItem, ImageInspect};
 pub use images::{GO_ZERO_UNIX, ImageSummary, ImportOptions, parse_daemon_reference};
 pub use layers::ContainerLayer;
-pub use run::{RunError, RunOptions};
-pub use stats::{ContainerStats, StatsSampler};
+pub use rootfs::ContainerRootfs;
+pub use run::{ContainerOptions, RunError, RunOptions, RunningContainer, merged_labels};
+pub use stats::ContainerStats;
 pub use system::{ContainerUsage, DiskUsage, SystemDf};
+pub use top::ContainerTop;
+pub use update::ContainerUpdate;
 
 /// The default data root, laid out like `/var/lib/docker`.
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/minidocker";
@@ -101,6 +116,10 @@ pub enum EngineError {
     /// Something the request names does not exist (HTTP 404): `reference does not exist`.
     #[error("{0}")]
     NotFound(String),
+    /// The engine failed at what was asked, in Docker's words (Docker's `errdefs.System`,
+    /// HTTP 500): `ps` failing for `top`, a tar that cannot be extracted.
+    #[error("{0}")]
+    System(String),
 }
 
 /// The images, layers and containers under one data root.
@@ -130,10 +149,12 @@ impl Engine {
     /// Records that `action` happened to container `c` (`extra` attributes beside its image
     /// and name: `exitCode`, `signal`).
     pub fn container_event(&self, c: &crate::container::Container, action: &str, extra: &[(&str, String)]) {
-        let mut attributes = crate::events::container_attributes(&c.config.image, &c.name);
-        for (k, v) in extra {
-            attributes.insert((*k).to_owned(), v.clone());
-        }
+        // Docker's order: the action's own attributes, the container's labels over them,
+        // its image and name over both.
+        let mut attributes: std::collections::BTreeMap<String, String> =
+            extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        attributes.extend(c.config.labels.clone().unwrap_or_default());
+        attributes.extend(crate::events::container_attributes(&c.config.image, &c.name));
         self.events
             .emit(&crate::events::Event::new("container", action, &c.id, attributes));
     }
@@ -153,6 +174,23 @@ impl Engine {
         ));
     }
 
+    /// Records that `action` (`pull`, `push`, `tag`, `import`, `load`, `save`) happened to
+    /// `image` (an id or a reference, as Docker's event names it), with the image's labels and
+    /// `name` as attributes.
+    pub fn image_event(&self, image: &str, name: &str, action: &str) {
+        let labels = self
+            .images
+            .resolve(image)
+            .and_then(|id| self.images.get(&id))
+            .ok()
+            .and_then(|image| image.config.config.labels)
+            .unwrap_or_default();
+        let mut attributes = labels;
+        attributes.insert("name".to_owned(), name.to_owned());
+        self.events
+            .emit(&crate::events::Event::new("image", action, image, attributes));
+    }
+
     pub fn open(data_root: &Path) -> anyhow::Result<Engine> {
         use anyhow::Context;
         std::fs::create_dir_all(data_root)
@@ -165,7 +203,7 @@ impl Engine {
             layer_tars,
             images,
             containers: ContainerStore::open(data_root)?,
-            mount_api: detect_mount_api(),
+            mount_api: mount_api::mount_api_of_this_boot(data_root),
             cgroup_parent: ch06_cgroups::CgroupParent::DEFAULT.to_owned(),
             networks: network::NetworkStore::open(data_root)?,
             bip: None,

@@ -20,9 +20,7 @@ impl Engine {
             .container_cgroup(&c.id)?
             .ok_or_else(|| ContainerError::NotRunning(c.id.clone()))?;
         cgroup.manager().freeze()?;
-        c.state.paused = true;
-        c.state.status = "paused".into();
-        self.containers.save(&c)?;
+        self.record_paused(&mut c, true)?;
         self.container_event(&c, "pause", &[]);
         Ok(c)
     }
@@ -38,10 +36,46 @@ impl Engine {
             .container_cgroup(&c.id)?
             .ok_or_else(|| ContainerError::NotPaused(c.id.clone()))?;
         cgroup.manager().thaw()?;
-        c.state.paused = false;
-        c.state.status = "running".into();
-        self.containers.save(&c)?;
+        self.record_paused(&mut c, false)?;
         self.container_event(&c, "unpause", &[]);
         Ok(c)
     }
+
+    /// `c` paused or running again (`State.Paused`, the status `paused` or `running`), and
+    /// its record too if it still holds this run, changed under the record's lock: the run may
+    /// have ended meanwhile (thawed, a container killed while frozen ends at once) and its
+    /// shim recorded how, which the state read before must not overwrite.
+    fn record_paused(&self, c: &mut Container, paused: bool) -> Result<(), EngineError> {
+        let set = |state: &mut crate::container::State| {
+            state.paused = paused;
+            state.status = if paused { "paused" } else { "running" }.into();
+        };
+        set(&mut c.state);
+        self.containers.update(&c.id, |now| {
+            let same_run = now.state.running && now.state.pid == c.state.pid && now.state.paused != paused;
+            if same_run {
+                set(&mut now.state);
+            }
+            same_run
+        })?;
+        Ok(())
+    }
+
+    // ANCHOR: resume_after_signal
+    /// After `signal` was sent to `c`: a paused container is resumed, as dockerd does, when
+    /// the signal is one that ends it (its own stop signal or SIGKILL, or any signal when it
+    /// has no stop signal of its own), so that the signal is handled and the container can
+    /// end. Other signals wait in the frozen processes.
+    pub fn resume_after_signal(&self, c: &Container, signal: i32) -> Result<(), EngineError> {
+        let Ok(now) = self.containers.load(&c.id) else {
+            return Ok(()); // gone already
+        };
+        let ends_it =
+            c.config.stop_signal.is_empty() || signal == libc::SIGKILL || signal == c.config.stop_signal();
+        if !now.state.paused || !ends_it {
+            return Ok(());
+        }
+        self.unpause_container(&c.id).map(|_| ())
+    }
+    // ANCHOR_END: resume_after_signal
 }

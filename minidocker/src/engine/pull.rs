@@ -69,6 +69,7 @@ impl Engine {
             false => "Image is up to date for",
         };
         out(JsonMessage::line(format!("Status: {status} {named}")));
+        self.image_event(&reference.familiar_string(), &reference.familiar_name(), "pull");
         Ok(())
     }
     // ANCHOR_END: pull
@@ -290,12 +291,13 @@ impl Engine {
 }
 
 /// A layer blob's content, by its first bytes (Docker's `DecompressStream` also looks).
-enum Layer<'a> {
+pub(super) enum Layer<'a> {
     Tar(Box<dyn Read + 'a>),
     Unsupported(&'static str),
 }
 
-fn decompressed<'a>(input: impl Read + 'a) -> std::io::Result<Layer<'a>> {
+/// `input` as a tar: gunzipped if it is gzip, as it is if it is no compression we know.
+pub(super) fn decompressed<'a>(input: impl Read + 'a) -> std::io::Result<Layer<'a>> {
     let mut buffered = BufReader::new(input);
     let magic = buffered.fill_buf()?;
     Ok(match magic {

@@ -6,6 +6,7 @@
 //!     … in another repository of the same registry (mount)           ──▶ "Mounted from <repo>"
 //!     else gzip the layer tar into <data-root>/tmp, upload it         ──▶ "Pushing", "Pushed"
 //!  config blob, manifest (Docker v2 schema 2)  ──▶ "<tag>: digest: sha256:… size: N"
+//!                                                  and the same for programs (`aux`)
 //! ```
 //!
 //! Every blob pushed or found is remembered in `distribution/v2metadata-by-diffid`, so the
@@ -18,7 +19,7 @@ use ch05_images::{Digest, DigestingWriter, LayerMeta, Reference, RegistryClient}
 
 use super::Engine;
 use super::distribution::{DistributionError, ProgressOut, add_digest_name, registry_client, unix_now};
-use crate::progress::{JsonMessage, ProgressReader};
+use crate::progress::{Aux, JsonMessage, ProgressReader, PushResult};
 
 /// Docker uploads five layers at a time; the others say `Waiting` until their turn.
 const CONCURRENT_UPLOADS: usize = 5;
@@ -27,13 +28,13 @@ impl Engine {
     // ANCHOR: push
     /// `docker push reference`: its tag, or every tag of its repository when it has none.
     pub fn push(&self, reference: &Reference, out: ProgressOut) -> Result<(), DistributionError> {
-        if reference.digest.is_some() {
-            return Err(DistributionError::DigestPush);
-        }
         out(JsonMessage::line(format!(
             "The push refers to repository [{}]",
             reference.repository()
         )));
+        if reference.digest.is_some() {
+            return Err(DistributionError::DigestPush);
+        }
         let repository = reference.repository();
         let named: Vec<(Reference, Digest)> = self
             .images
@@ -59,6 +60,7 @@ impl Engine {
         for (tagged, id) in &targets {
             self.push_tag(&client, tagged, id, out)?;
         }
+        self.image_event(&reference.familiar_string(), &reference.familiar_name(), "push");
         Ok(())
     }
     // ANCHOR_END: push
@@ -100,6 +102,11 @@ impl Engine {
             "{tag}: digest: {digest} size: {}",
             bytes.len()
         )));
+        out(JsonMessage::aux(Aux::Push(PushResult {
+            tag: tag.to_owned(),
+            digest: digest.to_string(),
+            size: bytes.len() as u64,
+        })));
         add_digest_name(self, id, &reference.with_digest(&digest))?;
         Ok(())
     }

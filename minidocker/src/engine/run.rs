@@ -1,6 +1,7 @@
 //! `run`: validate, create the container, start it in the foreground in its own cgroup, record
 //! how it ended (and whether the OOM killer ended it).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ch01_process::{BlockedSignals, Reap, forwarded_signals, supervise};
@@ -10,15 +11,18 @@ use ch03_rootfs::{Mount, ProcessSpec, RootfsSpec, UserSpec, resolve_user};
 use ch06_cgroups::Resources;
 use rand::{Rng, RngCore};
 
-use super::network::sandbox::{resolv_conf, write_hosts};
+use super::network::sandbox::{Sandbox, SandboxEndpoints, resolv_conf, write_hosts};
 use super::network::settings::{NetworkHostConfig, PortBinding};
-use super::network::{NetworkPlan, NetworkRunOptions, NetworkSettings};
-use super::{ContainerLayer, Engine};
+use super::network::{NetworkPlan, NetworkRunOptions};
+use super::volumes::MountRequest;
+use super::volumes::mount_points::add_user_mounts;
+use super::{CgroupGuard, ContainerLayer, Engine};
 use crate::atomic::write_json_atomic;
 use crate::container::{
-    Config, Container, HostConfig, State, ZERO_TIME, generate_id, now_rfc3339, validate_name,
+    Config, Container, ContainerStdio, HostConfig, State, ZERO_TIME, generate_id, now_rfc3339, validate_name,
 };
 use crate::env::container_env;
+use crate::log_config::LogConfig;
 use crate::names::random_name;
 use crate::runtime::{LaunchSpec, Launched, launch_placed};
 
@@ -55,6 +59,60 @@ pub struct RunOptions {
 /// The file `create` saves the run options in, for `start`.
 pub const START_SPEC: &str = "start.json";
 
+/// What `create` records beyond [`RunOptions`] (chapter 8): the entrypoint, labels, stop
+/// signal and timeout in `Config`, the log driver and `--init` in `HostConfig`. `start` reads
+/// them from there, not from `start.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerOptions {
+    /// `--entrypoint`: `None` when not given (the image's), `Some([])` for none at all,
+    /// `Some([""])` (`--entrypoint ""`) to reset the image's and its CMD.
+    pub entrypoint: Option<Vec<String>>,
+    /// `--label`s (the image's are added at create).
+    pub labels: BTreeMap<String, String>,
+    /// `--stop-signal` as given; empty: the image's STOPSIGNAL, else SIGTERM.
+    pub stop_signal: String,
+    /// `--stop-timeout` in seconds.
+    pub stop_timeout: Option<i64>,
+    /// `--log-driver`, `--log-opt`, the daemon's defaults already merged in.
+    pub log_config: LogConfig,
+    /// `--init`.
+    pub init: Option<bool>,
+    /// `--kernel-memory` in bytes: recorded as Docker records it ([`Engine::check_kernel_memory`]).
+    pub kernel_memory: i64,
+    /// `-v`, `--mount`, `--tmpfs` (issues 8 and 9): `Binds`, `Mounts` and `Tmpfs` in
+    /// `HostConfig`, `Volumes` in `Config`; the mounts decided in the container's `mounts.json`.
+    pub mounts: MountRequest,
+    /// `-i`, `-t` and what the client attaches to; `None`: what `minidocker run` in the
+    /// foreground records ([`ContainerStdio::foreground`]).
+    pub stdio: Option<ContainerStdio>,
+}
+
+// ANCHOR: entrypoint_and_cmd
+/// What the container runs, by Docker's rules (moby's `merge` at create): an entrypoint
+/// given (not empty) replaces the image's and drops the image's CMD too; none given keeps
+/// the image's; `[]` means none. The arguments are the run's, else (unless an entrypoint
+/// was given) the image's CMD. `[""]`, `--entrypoint ""`, ends up as no entrypoint at all,
+/// after the CMD was decided (so `--entrypoint "" image` alone has no command).
+/// Returns the entrypoint and CMD to record; the command is one followed by the other.
+pub fn entrypoint_and_cmd(
+    given_entrypoint: Option<&[String]>,
+    given_cmd: &[String],
+    image: &ch05_images::ContainerConfig,
+) -> (Option<Vec<String>>, Vec<String>) {
+    let explicit = given_entrypoint.is_some_and(|e| !e.is_empty());
+    let cmd = match (&image.cmd, given_cmd.is_empty() && !explicit) {
+        (Some(image_cmd), true) => image_cmd.clone(),
+        _ => given_cmd.to_vec(),
+    };
+    let entrypoint = match given_entrypoint {
+        None => image.entrypoint.clone().filter(|e| !e.is_empty()),
+        Some([reset]) if reset.is_empty() => None,
+        Some(e) => Some(e.to_vec()),
+    };
+    (entrypoint, cmd)
+}
+// ANCHOR_END: entrypoint_and_cmd
+
 /// Why a container did not run. The message is Docker's; `exit_code` is what `run` exits with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -85,21 +143,14 @@ impl Engine {
         Ok(id[..12].to_owned())
     }
 
-    // ANCHOR: run
-    /// Create a container from `opts`, run it in the foreground and return its exit code.
-    pub fn run(&self, opts: &RunOptions) -> Result<i32, RunError> {
-        let id = self.create_container(opts)?;
-        let result = self.start_created(&id);
-        if opts.auto_remove {
-            self.remove_container(&id, true).map_err(RunError::engine)?;
-        }
-        result
-    }
-    // ANCHOR_END: run
-
     /// `create`: checks everything that can be checked, then makes the container's records
     /// and its layer; returns its id. Nothing is left behind when it fails.
-    pub fn create_container(&self, opts: &RunOptions) -> Result<String, RunError> {
+    // ANCHOR: create_checks
+    pub fn create_container_with(
+        &self,
+        opts: &RunOptions,
+        more: &ContainerOptions,
+    ) -> Result<String, RunError> {
         // Everything that can be checked is checked before anything is created.
         let name = opts
             .name
@@ -107,6 +158,10 @@ impl Engine {
             .map(validate_name)
             .transpose()
             .map_err(RunError::engine)?;
+        if !more.stop_signal.is_empty() {
+            crate::signals::parse_signal(&more.stop_signal).map_err(RunError::engine)?;
+        }
+        more.log_config.validate().map_err(RunError::engine)?;
         opts.restart_policy.validate().map_err(RunError::engine)?;
         if opts.auto_remove && !matches!(opts.restart_policy.name.as_str(), "" | "no") {
             return Err(RunError::engine(
@@ -117,14 +172,20 @@ impl Engine {
         let checked = self
             .check_resources(&opts.resources, false)
             .map_err(RunError::engine)?;
+        let (kernel_memory, _) = self
+            .check_kernel_memory(more.kernel_memory)
+            .map_err(RunError::engine)?;
         self.effective_cgroup_parent(&opts.cgroup_parent)
             .map_err(RunError::engine)?;
         let (image, image_layers) = self.image_with_layers(&opts.image).map_err(RunError::engine)?;
         let defaults = &image.config.config;
         let hostname_given = opts.hostname.as_deref().is_some_and(|h| !h.is_empty());
-        let plan = self
-            .plan_network(&opts.network, hostname_given)
-            .map_err(RunError::engine)?;
+        // `None`: `--network container:X` with no X yet; dockerd looks X up at start only
+        let plan = match self.plan_network(&opts.network, hostname_given) {
+            Ok(plan) => Some(plan),
+            Err(super::network::NetworkError::NoSuchContainer(_)) => None,
+            Err(e) => return Err(RunError::engine(e)),
+        };
         // -w and -u override the image's WORKDIR and USER
         let workdir_flag = opts
             .workdir
@@ -145,13 +206,7 @@ impl Engine {
                 "the working directory '{w}' is invalid, it needs to be an absolute path"
             )));
         }
-        // Docker: the image's ENTRYPOINT, then the run's arguments or else the image's CMD.
-        let cmd: Vec<String> = match (&opts.command, &defaults.cmd) {
-            (c, _) if !c.is_empty() => c.clone(),
-            (_, Some(cmd)) => cmd.clone(),
-            _ => Vec::new(),
-        };
-        let entrypoint = defaults.entrypoint.clone().filter(|e| !e.is_empty());
+        let (entrypoint, cmd) = entrypoint_and_cmd(more.entrypoint.as_deref(), &opts.command, defaults);
         let command: Vec<String> = entrypoint.iter().flatten().chain(&cmd).cloned().collect();
         if command.is_empty() {
             return Err(RunError::engine("No command specified"));
@@ -159,6 +214,12 @@ impl Engine {
         if let Some(n) = &name {
             self.containers.check_name_free(n).map_err(RunError::engine)?;
         }
+        // ANCHOR_END: create_checks
+        // -v, --mount, --tmpfs and the image's VOLUMEs, checked; made once the container is
+        let image_volumes = defaults.volumes.iter().flatten().map(|(path, _)| path);
+        let planned_mounts = self
+            .check_mounts(&more.mounts, image_volumes)
+            .map_err(RunError::engine)?;
 
         let mut random = rand::rng();
         let id = generate_id(|b| random.fill_bytes(b));
@@ -169,8 +230,8 @@ impl Engine {
         // Docker: the host's name with --network host, the other container's with
         // container:<x>, else -h or the short id.
         let hostname = match &plan {
-            NetworkPlan::Container(other) => other.config.hostname.clone(),
-            NetworkPlan::Host if !hostname_given => nix::unistd::gethostname()
+            Some(NetworkPlan::Container(other)) => other.config.hostname.clone(),
+            Some(NetworkPlan::Host) if !hostname_given => nix::unistd::gethostname()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| id[..12].to_owned()),
             _ => opts
@@ -197,12 +258,29 @@ impl Engine {
                 entrypoint,
                 image: opts.image.clone(),
                 working_dir: workdir_flag.clone().unwrap_or_default(),
+                volumes: (!more.mounts.volumes.is_empty()).then(|| {
+                    more.mounts
+                        .volumes
+                        .iter()
+                        .map(|path| (path.clone(), serde_json::json!({})))
+                        .collect()
+                }),
                 exposed_ports: (!exposed.is_empty()).then(|| {
                     exposed
                         .iter()
                         .map(|k| (k.clone(), serde_json::json!({})))
                         .collect()
                 }),
+                // Docker keeps the merged labels and stop signal in the container's config.
+                labels: Some(merged_labels(&more.labels, defaults.labels.as_ref())),
+                stop_signal: match more.stop_signal.as_str() {
+                    "" => defaults.stop_signal.clone().unwrap_or_default(),
+                    given => given.to_owned(),
+                },
+                stop_timeout: more.stop_timeout,
+                stdio: more
+                    .stdio
+                    .unwrap_or_else(|| ContainerStdio::foreground(opts.interactive)),
             },
             state: State {
                 status: "created".into(),
@@ -212,14 +290,23 @@ impl Engine {
             },
             image: image.id.to_string(),
             name: format!("/{name}"),
-            network_settings: NetworkSettings::default(),
+            network_settings: plan
+                .as_ref()
+                .map(|plan| plan.created_settings(&opts.network))
+                .unwrap_or_default(),
             restart_count: 0,
         };
         let dir = self.containers.create(&container).map_err(RunError::engine)?;
         let mut host_config = HostConfig::with_resources(&checked.resources, &opts.cgroup_parent);
-        host_config.network = network_host_config(&plan, opts);
+        host_config.network = network_host_config(plan.as_ref(), opts);
         host_config.restart_policy = opts.restart_policy.clone();
         host_config.auto_remove = opts.auto_remove;
+        host_config.binds = (!more.mounts.binds.is_empty()).then(|| more.mounts.binds.clone());
+        host_config.mounts = more.mounts.mounts.clone();
+        host_config.tmpfs = more.mounts.tmpfs.clone();
+        host_config.log_config = more.log_config.clone();
+        host_config.init = more.init;
+        host_config.kernel_memory = kernel_memory;
         if let Err(e) = self.containers.save_host_config(&id, &host_config) {
             let _ = self.containers.remove(&id);
             return Err(RunError::engine(e));
@@ -233,17 +320,37 @@ impl Engine {
             let _ = self.containers.remove(&id);
             return Err(e);
         }
+        if let Err(e) = self.register_mounts(&container, planned_mounts) {
+            let _ = self.remove_container_layer(&id);
+            let _ = self.containers.remove(&id);
+            return Err(RunError::engine(e));
+        }
         self.container_event(&container, "create", &[]);
         Ok(id)
     }
 
-    /// `start` of a created container, in the foreground of this process: returns its exit
-    /// code once it has ended (the shim of chapter 8 calls this too).
-    pub fn start_created(&self, id: &str) -> Result<i32, RunError> {
+    /// `start` of a created container, by this process (the shim's, chapter 8): returns once
+    /// its init runs and the record says so, with what its exit undoes
+    /// ([`Engine::finish_run`]). A container with a terminal (`-t`) sends its master over
+    /// `console` ([`crate::terminal`]).
+    pub fn start_created(
+        &self,
+        id: &str,
+        console: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<RunningContainer<'_>, RunError> {
         let mut container = self.containers.load(id).map_err(RunError::engine)?;
         if self.is_running(&container) {
             return Err(RunError::engine(format!("container {id} is already running")));
         }
+        let console = match (container.config.stdio.tty, console) {
+            (true, None) => {
+                return Err(RunError::engine(format!(
+                    "container {id} has a terminal (-t): only its shim can start it"
+                )));
+            }
+            (true, Some(socket)) => Some(std::os::fd::AsRawFd::as_raw_fd(&socket)),
+            (false, _) => None,
+        };
         let dir = self.containers.dir(id);
         let host_config = self.containers.host_config(id).map_err(RunError::engine)?;
         let opts = self.start_spec(id)?;
@@ -267,6 +374,7 @@ impl Engine {
         let plan = self
             .plan_network(&opts.network, false)
             .map_err(RunError::engine)?;
+        plan.check_joinable().map_err(RunError::engine)?;
         let exposed: Vec<String> = container
             .config
             .exposed_ports
@@ -274,7 +382,7 @@ impl Engine {
             .flatten()
             .map(|(k, _)| k.clone())
             .collect();
-        self.start_foreground(
+        self.launch_container(
             &mut container,
             &dir,
             &layer,
@@ -285,6 +393,8 @@ impl Engine {
             &host_config.resources(),
             &plan,
             &exposed,
+            host_config.init == Some(true),
+            console,
         )
     }
 
@@ -308,7 +418,7 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn start_foreground(
+    fn launch_container(
         &self,
         container: &mut Container,
         dir: &Path,
@@ -320,7 +430,9 @@ impl Engine {
         resources: &Resources,
         plan: &NetworkPlan,
         exposed: &[String],
-    ) -> Result<i32, RunError> {
+        init: bool,
+        console: Option<std::os::fd::RawFd>,
+    ) -> Result<RunningContainer<'_>, RunError> {
         let fail_start = |container: &mut Container, err: RunError| {
             container.state.exit_code = err.exit_code;
             container.state.error = err.message.clone();
@@ -373,6 +485,11 @@ impl Engine {
         if let Some(cg) = cgroup.cgroup() {
             rootfs_spec.mounts.extend(cg.rootfs_mounts());
         }
+        // Volumes, binds and tmpfs, in the container's mount namespace over the defaults.
+        match self.start_mounts(container) {
+            Ok(mounts) => add_user_mounts(&mut rootfs_spec.mounts, mounts),
+            Err(e) => return Err(fail_start(container, RunError::engine(e))),
+        }
         let spec = LaunchSpec {
             rootfs: rootfs_spec,
             process: ProcessSpec {
@@ -387,6 +504,8 @@ impl Engine {
             hostname,
             network: plan.namespace(),
             keep_stdin: opts.interactive,
+            init,
+            console_socket: console,
         };
 
         let _blocked = BlockedSignals::block(&forwarded_signals()).map_err(RunError::engine)?;
@@ -443,14 +562,75 @@ impl Engine {
         self.container_event(container, "start", &[]);
         tracing::info!(container = %container.id, pid = pid.as_raw(), "started");
 
-        let status = match supervise(pid, Reap::MainChildOnly) {
-            Ok(status) => status,
+        Ok(RunningContainer {
+            container: container.clone(),
+            pid,
+            mounted,
+            cgroup,
+            sandbox,
+            _blocked,
+        })
+    }
+
+    /// Container `id`'s run as this process's earlier self left it when it handed the init
+    /// over to the small monitor (execve(2) keeps the pid, hence the children): its record,
+    /// its mounted layer, its cgroup and `sandbox`, so that [`Engine::finish_run`] undoes them.
+    pub fn adopt_running(&self, id: &str, sandbox: Sandbox) -> Result<RunningContainer<'_>, RunError> {
+        let container = self.containers.load(id).map_err(RunError::engine)?;
+        let layer = self
+            .container_layer(id)
+            .map_err(RunError::engine)?
+            .ok_or_else(|| RunError::engine(format!("container {id} has no layer")))?;
+        let cgroup = self.adopt_cgroup(id).map_err(RunError::engine)?;
+        Ok(RunningContainer {
+            pid: nix::unistd::Pid::from_raw(container.state.pid),
+            container,
+            mounted: MountedLayer::adopt(self, &layer),
+            cgroup,
+            sandbox,
+            _blocked: BlockedSignals::block(&forwarded_signals()).map_err(RunError::engine)?,
+        })
+    }
+
+    /// Supervises `running` in this process until its init ends, then [`Engine::finish_run`].
+    pub fn run_to_exit(
+        &self,
+        running: RunningContainer<'_>,
+        restarts: &dyn Fn(i32, &Container) -> bool,
+    ) -> Result<i32, RunError> {
+        match running.supervise() {
+            Ok(code) => self.finish_run(running, code, restarts),
             Err(e) => {
-                self.disconnect_sandbox(sandbox);
-                return Err(RunError::engine(e));
+                self.disconnect_sandbox(running.sandbox);
+                Err(RunError::engine(e))
             }
-        };
-        let code = status.code();
+        }
+    }
+
+    /// What follows the end of a container's init (exit `code`): Docker's `oom` and `die`
+    /// events, its network, layer and cgroup undone, the exit recorded. `restarts` says, given
+    /// the exit code and the container, whether its restart policy runs it again: then the
+    /// exit is recorded as Docker's `SetRestarting` does (`restarting`, still `Running`,
+    /// `RestartCount` one more), else as `exited`, in the same write. Returns `code`.
+    pub fn finish_run(
+        &self,
+        running: RunningContainer<'_>,
+        code: i32,
+        restarts: &dyn Fn(i32, &Container) -> bool,
+    ) -> Result<i32, RunError> {
+        // the layer is unmounted as `_mounted` drops, once the exit is on record
+        let RunningContainer {
+            mut container,
+            mounted: _mounted,
+            cgroup,
+            sandbox,
+            ..
+        } = running;
+        let container = &mut container;
+        // `rename` may have renamed it meanwhile: its events and its record keep the new name.
+        if let Ok(now) = self.containers.load(&container.id) {
+            container.name = now.name;
+        }
         // Docker's OOMKilled: the kernel's OOM killer killed a process of the container.
         let oom_killed = cgroup.cgroup().is_some_and(|cg| cg.oom_kills() > 0);
         // Docker's order: oom, die, then the network goes.
@@ -459,6 +639,7 @@ impl Engine {
         }
         self.container_event(container, "die", &[("exitCode", code.to_string())]);
         self.disconnect_sandbox(sandbox);
+        self.unmount_events(container);
         if let Err(e) = cgroup.destroy() {
             // Kept on record: `rm` tries again.
             tracing::warn!(container = %container.id, error = %e, "removing the container's cgroup");
@@ -479,6 +660,12 @@ impl Engine {
             tracing::warn!(container = %container.id, error = %e, "releasing addresses");
         }
         container.network_settings = container.network_settings.stopped();
+        if restarts(code, container) {
+            container.state.status = "restarting".into();
+            container.state.running = true;
+            container.state.restarting = true;
+            container.restart_count += 1;
+        }
         // `rm -f` from another terminal may have removed the container already (even while we
         // save): then there is nothing to record.
         if let Err(e) = self.containers.save(container) {
@@ -521,6 +708,7 @@ impl Engine {
 }
 
 /// A container's layer mounted at `overlay2/<mount id>/merged` until dropped.
+#[derive(Debug)]
 struct MountedLayer<'a> {
     engine: &'a Engine,
     mount_id: String,
@@ -538,6 +726,51 @@ impl<'a> MountedLayer<'a> {
     }
 }
 
+impl MountedLayer<'_> {
+    /// The guard of `layer`, mounted already (by this process before an execve(2)).
+    fn adopt<'a>(engine: &'a Engine, layer: &ContainerLayer) -> MountedLayer<'a> {
+        MountedLayer {
+            engine,
+            mount_id: layer.mount_id.clone(),
+            merged: engine.layers.root().join(&layer.mount_id).join("merged"),
+        }
+    }
+}
+
+// ANCHOR: running_container
+/// A container whose init runs, started by this process (its shim): what
+/// [`Engine::finish_run`] undoes once the init has ended. Dropped instead, it undoes them all
+/// the same (its layer, its cgroup), without a record.
+#[derive(Debug)]
+pub struct RunningContainer<'a> {
+    /// The record as saved when the init started.
+    pub container: Container,
+    /// The container's init, a child of this process.
+    pub pid: nix::unistd::Pid,
+    mounted: MountedLayer<'a>,
+    cgroup: CgroupGuard,
+    sandbox: Sandbox,
+    /// The signals [`RunningContainer::supervise`] forwards, blocked since before the init
+    /// was cloned.
+    _blocked: BlockedSignals,
+}
+
+impl RunningContainer<'_> {
+    /// What the exit phase needs of the network, unless some of it runs in this process
+    /// (userland proxies of published ports, an embedded DNS server: threads): then the
+    /// container needs this process until it ends.
+    pub fn sandbox_endpoints(&self) -> Option<SandboxEndpoints> {
+        self.sandbox.endpoints()
+    }
+
+    /// Chapter 1's supervision in this process: signals forwarded to the init until it
+    /// ends; its exit code.
+    pub fn supervise(&self) -> Result<i32, ch01_process::ProcessError> {
+        supervise(self.pid, Reap::MainChildOnly).map(|status| status.code())
+    }
+}
+// ANCHOR_END: running_container
+
 impl Drop for MountedLayer<'_> {
     fn drop(&mut self) {
         // `rm -f` from another terminal may have removed the layer already.
@@ -545,6 +778,18 @@ impl Drop for MountedLayer<'_> {
             tracing::debug!(mount_id = %self.mount_id, error = %e, "unmounting container layer");
         }
     }
+}
+
+/// `--label`s, then the image's labels they do not set (Docker's merge).
+pub fn merged_labels(
+    given: &BTreeMap<String, String>,
+    image: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let mut labels = given.clone();
+    for (key, value) in image.into_iter().flatten() {
+        labels.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+    labels
 }
 
 /// `Config.ExposedPorts`: the image's EXPOSE, `--expose`, and the ports `-p` publishes.
@@ -558,7 +803,7 @@ fn exposed_ports<'a>(image: impl Iterator<Item = &'a str>, opts: &RunOptions) ->
 }
 
 /// The network fields of `HostConfig`, as asked.
-fn network_host_config(plan: &NetworkPlan, opts: &RunOptions) -> NetworkHostConfig {
+fn network_host_config(plan: Option<&NetworkPlan>, opts: &RunOptions) -> NetworkHostConfig {
     let network = &opts.network;
     let mut port_bindings: std::collections::BTreeMap<String, Vec<PortBinding>> = Default::default();
     for mapping in &network.publish {
@@ -571,7 +816,7 @@ fn network_host_config(plan: &NetworkPlan, opts: &RunOptions) -> NetworkHostConf
             });
     }
     NetworkHostConfig {
-        network_mode: plan.mode_string(&network.mode),
+        network_mode: plan.map_or_else(|| network.mode.clone(), |plan| plan.mode_string(&network.mode)),
         port_bindings,
         publish_all_ports: network.publish_all,
         dns: network.dns.iter().map(|ip| ip.to_string()).collect(),

@@ -3,13 +3,13 @@
 //! counters of the container's network namespace.
 //!
 //! Docker computes `CPU %` from two samples, so each sample carries the previous one's CPU
-//! counters as `precpu_stats`; [`StatsSampler`] keeps them from one round to the next.
+//! counters as `precpu_stats` (the daemon's stream keeps them from one second to the next).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use ch06_cgroups::host;
 use ch06_cgroups::stats::{BlkioEntry, Stats};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Engine;
 use crate::container::{Container, ZERO_TIME, now_rfc3339};
@@ -19,7 +19,8 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// One sample, with the field names and omissions of Docker's `types.StatsJSON` (v1 layout).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContainerStats {
     pub read: String,
     pub preread: String,
@@ -39,7 +40,8 @@ pub struct ContainerStats {
     pub networks: Option<BTreeMap<String, NetworkStats>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PidsStats {
     pub current: u64,
     /// Absent when unlimited.
@@ -47,7 +49,8 @@ pub struct PidsStats {
     pub limit: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BlkioStatEntry {
     pub major: u64,
     pub minor: u64,
@@ -55,7 +58,8 @@ pub struct BlkioStatEntry {
     pub value: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BlkioStats {
     pub io_service_bytes_recursive: Vec<BlkioStatEntry>,
     pub io_serviced_recursive: Vec<BlkioStatEntry>,
@@ -67,7 +71,8 @@ pub struct BlkioStats {
     pub sectors_recursive: Vec<BlkioStatEntry>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CpuUsage {
     pub total_usage: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -76,14 +81,16 @@ pub struct CpuUsage {
     pub usage_in_usermode: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ThrottlingData {
     pub periods: u64,
     pub throttled_periods: u64,
     pub throttled_time: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CpuStats {
     pub cpu_usage: CpuUsage,
     /// The host's CPU time, ns (`/proc/stat`).
@@ -94,7 +101,8 @@ pub struct CpuStats {
     pub throttling_data: ThrottlingData,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemoryStats {
     #[serde(skip_serializing_if = "is_zero")]
     pub usage: u64,
@@ -109,7 +117,8 @@ pub struct MemoryStats {
     pub limit: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NetworkStats {
     pub rx_bytes: u64,
     pub rx_packets: u64,
@@ -289,24 +298,6 @@ impl Engine {
     }
 }
 
-/// Samples containers round after round, remembering each one's last sample.
-#[derive(Debug, Default)]
-pub struct StatsSampler {
-    last: HashMap<String, ContainerStats>,
-}
-
-impl StatsSampler {
-    /// A sample of each of `containers`, each with its previous one's CPU counters.
-    pub fn sample(&mut self, engine: &Engine, containers: &[Container]) -> Vec<ContainerStats> {
-        let samples: Vec<ContainerStats> = containers
-            .iter()
-            .map(|c| engine.container_stats(c, self.last.get(&c.id)))
-            .collect();
-        self.last = samples.iter().map(|s| (s.id.clone(), s.clone())).collect();
-        samples
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,5 +366,23 @@ Inter-|   Receive                                                |  Transmit
             json["blkio_stats"]["io_service_bytes_recursive"],
             serde_json::json!([])
         );
+    }
+
+    #[test]
+    fn a_sample_reads_back_as_it_was_sent() {
+        let mut stats = ContainerStats {
+            id: "c0ffee".into(),
+            name: "/web".into(),
+            ..Default::default()
+        };
+        stats.memory_stats.usage = 524_288;
+        stats.cpu_stats.cpu_usage.percpu_usage = vec![1, 2];
+        stats.networks = Some(
+            [("eth0".to_owned(), NetworkStats::default())]
+                .into_iter()
+                .collect(),
+        );
+        let json = serde_json::to_string(&stats).unwrap();
+        assert_eq!(serde_json::from_str::<ContainerStats>(&json).unwrap(), stats);
     }
 }

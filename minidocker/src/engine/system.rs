@@ -11,10 +11,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use ch05_images::Digest;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::container_list::ContainerListEntry;
 use super::filters::Filters;
+use super::go_json::null_as_default;
 use super::images::ImageSummary;
 use super::{ContainerSummary, Engine, EngineError};
 
@@ -161,25 +162,32 @@ impl Engine {
                 .map(|c| self.container_entry(&c.summary, true))
                 .collect::<Result<_, _>>()?,
             images: du.images,
-            volumes: Vec::new(),
+            volumes: self
+                .volumes_usage()
+                .map_err(|e| EngineError::System(e.to_string()))?,
             build_cache: None,
             builder_size: 0,
         })
     }
 }
 
-/// What `GET /system/df` answers: Docker 20.10's `types.DiskUsage`.
-#[derive(Debug, Clone, Serialize)]
+/// What `GET /system/df` answers (and the CLI reads): Docker 20.10's `types.DiskUsage`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SystemDf {
     pub layers_size: u64,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub images: Vec<ImageSummary>,
     /// With `SizeRw` (when not 0) and `SizeRootFs`.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub containers: Vec<ContainerListEntry>,
-    /// No volumes yet: always empty.
-    pub volumes: Vec<serde_json::Value>,
+    /// Every volume, with its `UsageData` (containers using it, bytes in it).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub volumes: Vec<super::volumes::Volume>,
     /// No builder yet: always `null`.
+    #[serde(default)]
     pub build_cache: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
     pub builder_size: u64,
 }
 

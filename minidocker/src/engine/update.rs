@@ -1,28 +1,52 @@
 //! `update`: change a container's resource limits, in its saved `HostConfig` and, while it
-//! runs, in its cgroup (chapter 6).
+//! runs, in its cgroup (chapter 6), and its restart policy.
 
 use ch06_cgroups::Resources;
 
 use super::{Engine, EngineError};
-use crate::container::HostConfig;
+use crate::container::{HostConfig, RestartPolicy};
+
+/// What `docker update` may change (the API's `UpdateConfig`: `Resources` and
+/// `RestartPolicy`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerUpdate {
+    pub resources: Resources,
+    /// `None` (or an empty name): the policy stays as it is.
+    pub restart_policy: Option<RestartPolicy>,
+}
 
 impl Engine {
     // ANCHOR: update
-    /// `docker update`: validates `requested` (Docker's checks for an update), merges it into
+    /// `docker update`: validates the request (Docker's checks for an update), merges it into
     /// the container's `HostConfig` the way Docker's daemon does, saves it, and applies the
-    /// request to the cgroup of a running (or paused) container. Returns Docker's warnings.
-    pub fn update_container(
+    /// limits to the cgroup of a running (or paused) container. A new restart policy is read
+    /// by the container's shim when the container next ends. Returns Docker's warnings and
+    /// emits `update`.
+    pub fn update_container_with(
         &self,
         name_or_id: &str,
-        requested: &Resources,
+        requested: &ContainerUpdate,
     ) -> Result<Vec<String>, EngineError> {
         let c = self.containers.find(name_or_id)?;
-        let checked = self.check_resources(requested, true)?;
-        let cannot =
-            |message: String| EngineError::Invalid(format!("Cannot update container {}: {message}", c.id));
+        let checked = self.check_resources(&requested.resources, true)?;
+        let policy = requested.restart_policy.as_ref().filter(|p| !p.name.is_empty());
+        if let Some(policy) = policy {
+            policy.validate().map_err(EngineError::Invalid)?;
+        }
+        // Docker's `errCannotUpdate`: a conflict with what is saved is a 409, the kernel
+        // refusing the new limits a 500
+        let cannot = |message: &str| format!("Cannot update container {}: {message}", c.id);
         let before = self.containers.host_config(&c.id)?;
         let mut after = before.clone();
-        merge_update(&mut after, &checked.resources).map_err(|m| cannot(m.to_owned()))?;
+        merge_update(&mut after, &checked.resources).map_err(|m| EngineError::Conflict(cannot(m)))?;
+        if let Some(policy) = policy {
+            if after.auto_remove && policy.name != "no" {
+                return Err(EngineError::Conflict(cannot(
+                    "Restart policy cannot be updated because AutoRemove is enabled for the container",
+                )));
+            }
+            after.restart_policy = policy.clone();
+        }
         self.containers.save_host_config(&c.id, &after)?;
         if self.is_running(&c) {
             let applied = match self.container_cgroup(&c.id)? {
@@ -35,9 +59,10 @@ impl Engine {
             if let Err(message) = applied {
                 // As Docker: the saved config goes back to what the kernel still enforces.
                 let _ = self.containers.save_host_config(&c.id, &before);
-                return Err(cannot(message));
+                return Err(EngineError::System(cannot(&message)));
             }
         }
+        self.container_event(&c, "update", &[]);
         Ok(checked.warnings)
     }
     // ANCHOR_END: update

@@ -2,13 +2,16 @@
 
 /// Lay out rows of tab-separated cells; the last cell of a row is never padded.
 pub fn tabwrite(rows: &[Vec<String>]) -> String {
-    const MIN_WIDTH: usize = 10;
-    const PADDING: usize = 3;
+    tabwrite_with(rows, 10, 3)
+}
+
+/// [`tabwrite`] with another minimum cell width and padding (`docker top`'s are 20 and 3).
+pub fn tabwrite_with(rows: &[Vec<String>], min_width: usize, padding: usize) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; columns];
     for row in rows {
         for (i, cell) in row.iter().enumerate().take(row.len().saturating_sub(1)) {
-            widths[i] = widths[i].max((cell.chars().count() + PADDING).max(MIN_WIDTH));
+            widths[i] = widths[i].max((cell.chars().count() + padding).max(min_width));
         }
     }
     let mut out = String::new();

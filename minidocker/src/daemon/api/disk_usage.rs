@@ -13,7 +13,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The images (with their container counts and shared sizes), the containers (with the size of
-/// their own layer), no volumes and no build cache yet.
+/// their own layer), the volumes (with their reference counts and sizes), no build cache yet.
 async fn system_df(State(state): State<AppState>) -> Result<Json<SystemDf>, ApiError> {
     state.blocking(|engine| Ok(Json(engine.system_df()?))).await
 }

@@ -1,27 +1,37 @@
 //! `docker exec` through the API: `POST /containers/{id}/exec` (create), `POST
-//! /exec/{id}/start` (run it, its output on the taken-over connection as multiplexed frames,
-//! or detached), `GET /exec/{id}/json` (its state and exit code). Each exec runs in its own
-//! `minidocker exec-helper` process (see [`crate::exec`]).
+//! /exec/{id}/start` (run it, its streams on the taken-over connection, or detached),
+//! `POST /exec/{id}/resize` (its terminal's size), `GET /exec/{id}/json` (its state and exit
+//! code). Each exec runs in its own `minidocker exec-helper` process (see [`crate::exec`]),
+//! wired to the client by [`super::exec_io`].
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::attach::{ResizeQuery, detach_keys};
 use super::error::ApiJson;
+use super::exec_io::spawn_helper;
+use super::hijack::take_over;
+use super::record_watch::POLL;
 use super::{ApiError, AppState, Upgrade, find_container};
+use crate::api_types::{ExecCreateBody, ExecStartBody};
 use crate::container::generate_id;
-use crate::exec::{ExecSpec, SPEC_ENV};
-use crate::logs::{Stream, frame};
+use crate::exec::ExecSpec;
+use crate::terminal::{WindowSize, set_window_size};
+
+/// How long a resize waits for its exec to start (dockerd's).
+const EXEC_START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An exec the daemon knows (in memory, as dockerd keeps them).
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +54,25 @@ pub struct ExecRecord {
     spec: ExecSpec,
     #[serde(skip)]
     started: bool,
+    /// `-t`: the command's stdio is a terminal.
+    #[serde(skip)]
+    tty: bool,
+    /// With `-t`, once the helper has sent it: the terminal's master (for resizes).
+    #[serde(skip)]
+    pub(super) terminal: Option<Arc<OwnedFd>>,
+    /// The size asked for last (a resize may come before the terminal).
+    #[serde(skip)]
+    pub(super) size: Option<WindowSize>,
+}
+
+impl ExecRecord {
+    pub(super) fn spec(&self) -> &ExecSpec {
+        &self.spec
+    }
+
+    pub(super) fn tty(&self) -> bool {
+        self.tty
+    }
 }
 
 /// The daemon's execs, by id.
@@ -51,8 +80,28 @@ pub struct ExecRecord {
 pub struct Execs(Arc<Mutex<HashMap<String, ExecRecord>>>);
 
 impl Execs {
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, ExecRecord>) -> T) -> T {
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, ExecRecord>) -> T) -> T {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The helper of exec `id` runs as `pid`.
+    pub(super) fn started(&self, id: &str, pid: i32) {
+        self.with(|m| {
+            if let Some(r) = m.get_mut(id) {
+                r.running = true;
+                r.pid = pid;
+            }
+        });
+    }
+
+    /// Exec `id` has exited with `code`.
+    pub(super) fn ended(&self, id: &str, code: i32) {
+        self.with(|m| {
+            if let Some(r) = m.get_mut(id) {
+                r.running = false;
+                r.exit_code = Some(code);
+            }
+        });
     }
 }
 
@@ -60,21 +109,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/containers/{id}/exec", post(create))
         .route("/exec/{id}/start", post(start))
+        .route("/exec/{id}/resize", post(resize))
         .route("/exec/{id}/json", get(inspect))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct CreateBody {
-    attach_stdin: bool,
-    attach_stdout: bool,
-    attach_stderr: bool,
-    tty: bool,
-    env: Option<Vec<String>>,
-    cmd: Option<Vec<String>>,
-    user: String,
-    working_dir: String,
-    privileged: bool,
 }
 
 /// `POST /containers/{id}/exec`: 201 `{"Id": …}`; 409 for a container that is not running
@@ -82,17 +118,14 @@ struct CreateBody {
 async fn create(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(body): ApiJson<ExecCreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let cmd = body.cmd.clone().unwrap_or_default();
     if cmd.is_empty() {
         return Err(ApiError::bad_request("No exec command specified"));
     }
-    if body.tty || body.attach_stdin {
-        return Err(ApiError::bad_request(
-            "minidocker: exec with -i or -t is not supported yet",
-        ));
-    }
+    // dockerd's words and status for keys it cannot read
+    detach_keys(&body.detach_keys, "Invalid escape keys").map_err(|e| ApiError::internal(e.message))?;
     if body.privileged {
         return Err(ApiError::bad_request(
             "minidocker: exec --privileged is not supported yet",
@@ -121,31 +154,35 @@ async fn create(
                 running: false,
                 exit_code: None,
                 process_config: json!({
-                    "tty": false,
+                    "tty": body.tty,
                     "entrypoint": cmd[0],
                     "arguments": cmd[1..],
                     "privileged": false,
                     "user": body.user,
                 }),
-                open_stdin: false,
+                open_stdin: body.attach_stdin,
                 open_stderr: body.attach_stderr,
                 open_stdout: body.attach_stdout,
                 can_remove: false,
                 container_id: c.id.clone(),
-                detach_keys: String::new(),
+                detach_keys: body.detach_keys,
                 pid: 0,
                 spec: ExecSpec {
                     cmd: cmd.clone(),
                     env: body.env.unwrap_or_default(),
                     user: body.user,
                     working_dir: body.working_dir,
+                    console_fd: None,
                 },
                 started: false,
+                tty: body.tty,
+                terminal: None,
+                size: None,
             };
             execs.with(|m| m.insert(exec_id.clone(), record));
             engine.container_event(
                 &c,
-                &format!("exec_create: {}", cmd.join(" ")),
+                &exec_action("exec_create", &cmd),
                 &[("execID", exec_id.clone())],
             );
             Ok((StatusCode::CREATED, Json(json!({ "Id": exec_id }))))
@@ -153,82 +190,14 @@ async fn create(
         .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct StartBody {
-    detach: bool,
-    tty: bool,
-}
-
-/// Starts the helper for `record`: its output as frames on `tx`, its exit in the record.
-fn spawn_helper(
-    state: &AppState,
-    record: &ExecRecord,
-    tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
-) -> Result<(), ApiError> {
-    let spec = serde_json::to_string(&record.spec).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut child = state
-        .helper_command("exec-helper", &record.container_id)
-        .env(SPEC_ENV, spec)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| ApiError::internal(format!("starting the exec helper: {e}")))?;
-    let pid = child.id() as i32;
-    let id = record.id.clone();
-    state.execs.with(|m| {
-        if let Some(r) = m.get_mut(&id) {
-            r.running = true;
-            r.pid = pid;
-        }
-    });
-    let copy = |pipe: Option<Box<dyn Read + Send>>,
-                stream: Stream,
-                tx: Option<tokio::sync::mpsc::Sender<Vec<u8>>>| {
-        std::thread::spawn(move || {
-            let Some(mut pipe) = pipe else { return };
-            let mut buf = [0u8; 8192];
-            while let Ok(n @ 1..) = pipe.read(&mut buf) {
-                if let Some(tx) = &tx {
-                    let _ = tx.blocking_send(frame(stream, &buf[..n]));
-                }
-            }
-        })
-    };
-    let out = copy(
-        child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-        Stream::Stdout,
-        tx.clone(),
-    );
-    let err = copy(
-        child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-        Stream::Stderr,
-        tx.clone(),
-    );
-    let (execs, data_root) = (state.execs.clone(), state.data_root.clone());
-    std::thread::spawn(move || {
-        let _ = out.join();
-        let _ = err.join();
-        let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(-1);
-        let container = execs.with(|m| {
-            m.get_mut(&id).map(|r| {
-                r.running = false;
-                r.exit_code = Some(code);
-                r.container_id.clone()
-            })
-        });
-        if let (Some(cid), Ok(engine)) = (container, crate::engine::Engine::open(&data_root))
-            && let Ok(c) = engine.containers.load(&cid)
-        {
-            engine.container_event(
-                &c,
-                "exec_die",
-                &[("execID", id.clone()), ("exitCode", code.to_string())],
-            );
-        }
-        drop(tx); // the last frame is sent: the stream ends
-    });
-    Ok(())
+/// The action of an exec's `exec_create`/`exec_start` event as dockerd writes it: the
+/// program, a space, then its arguments joined (`exec_start: true ` has the space too).
+fn exec_action(kind: &str, cmd: &[String]) -> String {
+    let (program, args) = cmd
+        .split_first()
+        .map(|(p, a)| (p.as_str(), a))
+        .unwrap_or_default();
+    format!("{kind}: {program} {}", args.join(" "))
 }
 
 /// `POST /exec/{id}/start`: taken over (101) and streamed, or 200 at once when detached.
@@ -236,13 +205,9 @@ async fn start(
     State(state): State<AppState>,
     Path(id): Path<String>,
     upgrade: Upgrade,
-    ApiJson(body): ApiJson<StartBody>,
+    // its `Tty` repeats the create's, which is what counts (as in dockerd)
+    ApiJson(body): ApiJson<ExecStartBody>,
 ) -> Result<Response, ApiError> {
-    if body.tty {
-        return Err(ApiError::bad_request(
-            "minidocker: exec with -t is not supported yet",
-        ));
-    }
     let record = state.execs.with(|m| {
         let r = m.get_mut(&id)?;
         let already = r.started;
@@ -260,24 +225,71 @@ async fn start(
     }
     let events_state = state.clone();
     let cid = record.container_id.clone();
-    let cmd = record.spec.cmd.join(" ");
+    let action = exec_action("exec_start", &record.spec.cmd);
     let exec_id = record.id.clone();
     let _ = events_state
         .blocking(move |engine| {
             if let Ok(c) = engine.containers.load(&cid) {
-                engine.container_event(&c, &format!("exec_start: {cmd}"), &[("execID", exec_id)]);
+                engine.container_event(&c, &action, &[("execID", exec_id)]);
             }
             Ok(())
         })
         .await;
+    let keys = detach_keys(&record.detach_keys, "Invalid escape keys")?;
     if body.detach {
-        spawn_helper(&state, &record, None)?;
+        spawn_helper(&state, &record, None, keys)?;
         return Ok(StatusCode::OK.into_response());
     }
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
-    spawn_helper(&state, &record, Some(tx))?;
-    Ok(super::raw_stream(upgrade, rx))
+    let (response, session) = take_over(upgrade, record.open_stdin);
+    spawn_helper(&state, &record, Some(session), keys)?;
+    Ok(response)
 }
+
+// ANCHOR: exec_resize
+/// `POST /exec/{id}/resize?h=&w=`: the size of the exec's terminal; 200 (also without one).
+/// As dockerd, it waits up to 10 s for the exec to start; 404 `no such exec` once it ended.
+async fn resize(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ResizeQuery>,
+) -> Result<StatusCode, ApiError> {
+    let size = q.size()?;
+    let execs = state.execs.clone();
+    let waited = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + EXEC_START_TIMEOUT;
+        loop {
+            let resized = execs.with(|m| {
+                let r = m.get_mut(&id)?;
+                if !r.running && r.exit_code.is_none() {
+                    return Some(None); // not started yet
+                }
+                if !r.running {
+                    return Some(Some(Err(ApiError::not_found("no such exec"))));
+                }
+                r.size = Some(size);
+                let set = match &r.terminal {
+                    Some(master) => {
+                        set_window_size(master.as_fd(), size).map_err(|e| ApiError::internal(e.to_string()))
+                    }
+                    None => Ok(()),
+                };
+                Some(Some(set.map(|()| StatusCode::OK)))
+            });
+            match resized {
+                None => return Err(ApiError::not_found(format!("No such exec instance: {id}"))),
+                Some(Some(answer)) => return answer,
+                Some(None) if Instant::now() >= deadline => {
+                    return Err(ApiError::internal("timeout waiting for exec session ready"));
+                }
+                Some(None) => std::thread::sleep(POLL),
+            }
+        }
+    });
+    waited
+        .await
+        .map_err(|e| ApiError::internal(format!("resize task failed: {e}")))?
+}
+// ANCHOR_END: exec_resize
 
 /// `GET /exec/{id}/json`.
 async fn inspect(

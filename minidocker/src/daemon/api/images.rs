@@ -1,22 +1,24 @@
 //! `/images`: list, inspect, history, tag, remove, prune.
 //!
 //! An image's name may contain slashes (`localhost:5000/team/app:1`), so
-//! `/images/{name}/json`, `/images/{name}/history`, `/images/{name}/tag` and
-//! `DELETE /images/{name}` share one route that takes the rest of the path; its last segment
-//! says what is asked (dockerd's router matches `{name:.*}` the same way). Endpoints on a named
-//! image added later (`push`, `get`) belong in [`on_named`]'s match.
+//! `/images/{name}/json`, `/images/{name}/history`, `/images/{name}/tag`,
+//! `/images/{name}/push`, `/images/{name}/get` and `DELETE /images/{name}` share one route that
+//! takes the rest of the path; its last segment says what is asked (dockerd's router matches
+//! `{name:.*}` the same way). The fixed paths (`/images/create`, `/images/get`, `/images/load`,
+//! in `image_transfer.rs`) win over it. `push` and `get` are `image_transfer.rs`'s too.
 
 use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ch05_images::reference::DEFAULT_TAG;
 use serde::Deserialize;
 
 use super::params::bool_value;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, image_transfer};
 use crate::engine::filters::Filters;
 use crate::engine::{DeleteRecord, EngineError, HistoryItem, ImageInspect, ImageSummary, PruneReport};
 
@@ -77,17 +79,23 @@ struct TagQuery {
     tag: String,
 }
 
-/// `GET /images/{name}/json|history`, `POST /images/{name}/tag`.
+/// `GET /images/{name}/json|history|get`, `POST /images/{name}/tag|push`.
 async fn on_named(
     State(state): State<AppState>,
     method: Method,
     Path(rest): Path<String>,
     Query(tag): Query<TagQuery>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     match (method, split_action(&rest)) {
         (Method::GET, Some((name, "json"))) => Ok(inspect(state, name).await?.into_response()),
         (Method::GET, Some((name, "history"))) => Ok(history(state, name).await?.into_response()),
+        (Method::GET, Some((name, "get"))) => Ok(image_transfer::save(state, vec![name]).await),
         (Method::POST, Some((name, "tag"))) => Ok(tag_image(state, name, tag).await?.into_response()),
+        (Method::POST, Some((name, "push"))) => {
+            Ok(image_transfer::push(state, name, tag.tag, headers, body).await)
+        }
         _ => Err(ApiError::not_found("page not found")),
     }
 }

@@ -1,7 +1,6 @@
 //! A container's life through the API: create, start (a shim per container), wait, kill,
 //! stop, remove, and its output (logs, attach) from the json-file log the shim writes.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -16,11 +15,16 @@ use serde_json::{Value, json};
 
 use super::error::ApiJson;
 use super::params::bool_value;
-use super::{ApiError, AppState, Upgrade, find_container, streamed};
-use crate::container::{Container, ZERO_TIME};
+use super::record_watch::RecordWatch;
+use super::{ApiError, AppState, find_container, streamed};
+use crate::api_types::ContainerCreateBody;
+use crate::container::{Container, ContainerError, ContainerStdio, ZERO_TIME};
 use crate::engine::network::NetworkRunOptions;
-use crate::engine::{Engine, RunError, RunOptions};
-use crate::logs::{LogReader, Stream, frame, log_path};
+use crate::engine::volumes::MountRequest;
+use crate::engine::{ContainerOptions, Engine, EngineError, RunError, RunOptions};
+use crate::log_config::LogConfig;
+use crate::logs::{LogEntry, LogReader, Stream, frame, log_path, unlogged_output_path};
+use crate::signals::{self, parse_signal};
 
 /// The containers whose shim (started by this daemon) has ended, and their exit codes: what
 /// `wait` answers for a container `--rm` has already removed, and how `attach` knows the
@@ -36,17 +40,23 @@ impl EndedShims {
             .insert(id.to_owned(), code);
     }
 
-    fn get(&self, id: &str) -> Option<i32> {
+    pub(super) fn get(&self, id: &str) -> Option<i32> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).get(id).copied()
     }
 
-    fn forget(&self, id: &str) {
+    pub(super) fn forget(&self, id: &str) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 }
 
-/// How often a waiting request looks at a container's record again.
-const POLL: Duration = Duration::from_millis(20);
+/// How long after its record stopped saying running a container whose shim an earlier
+/// daemon started (so not in [`EndedShims`]) is taken to have ended, its last output logged.
+const EARLIER_SHIM_GRACE: Duration = Duration::from_secs(2);
+
+/// How long a start waits for the shim of the container's last run to end.
+pub const SHIM_DECISION: Duration = Duration::from_secs(10);
+/// How long a wait that saw the record go gives the rest of the directory to go too.
+const REMOVAL_GRACE: Duration = Duration::from_secs(10);
 /// How long `start` waits for the shim to report the container running (or failed).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -62,7 +72,6 @@ pub fn routes() -> Router<AppState> {
         .route("/containers/{id}/unpause", post(unpause))
         .route("/containers/{id}", axum::routing::delete(remove))
         .route("/containers/{id}/logs", get(logs))
-        .route("/containers/{id}/attach", post(attach))
 }
 
 /// `run`'s errors as the API's: missing things 404, name conflicts 409, the rest 400
@@ -72,70 +81,14 @@ fn run_error(e: RunError) -> ApiError {
         StatusCode::NOT_FOUND
     } else if e.message.starts_with("Conflict") {
         StatusCode::CONFLICT
+    } else if e.message.starts_with("invalid volume specification") || e.message.starts_with("invalid mode: ")
+    {
+        // dockerd 20.10's untyped errors of its -v parser
+        StatusCode::INTERNAL_SERVER_ERROR
     } else {
         StatusCode::BAD_REQUEST
     };
     ApiError::new(status, e.message)
-}
-
-/// The fields of `HostConfig` minidocker honours.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct HostConfigBody {
-    memory: i64,
-    memory_swap: i64,
-    memory_reservation: i64,
-    nano_cpus: i64,
-    cpu_shares: i64,
-    cpu_period: i64,
-    cpu_quota: i64,
-    cpuset_cpus: String,
-    cpuset_mems: String,
-    pids_limit: Option<i64>,
-    blkio_weight: u16,
-    oom_kill_disable: Option<bool>,
-    cgroup_parent: String,
-    network_mode: String,
-    port_bindings: Option<BTreeMap<String, Option<Vec<crate::engine::network::PortBinding>>>>,
-    publish_all_ports: bool,
-    dns: Option<Vec<String>>,
-    dns_search: Option<Vec<String>>,
-    dns_options: Option<Vec<String>>,
-    extra_hosts: Option<Vec<String>>,
-    auto_remove: bool,
-    restart_policy: Option<crate::container::RestartPolicy>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct EndpointBody {
-    #[serde(rename = "IPAMConfig")]
-    ipam_config: Option<BTreeMap<String, String>>,
-    aliases: Option<Vec<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct NetworkingConfigBody {
-    endpoints_config: Option<BTreeMap<String, EndpointBody>>,
-}
-
-/// The body of `POST /containers/create`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct CreateBody {
-    image: String,
-    cmd: Option<Vec<String>>,
-    entrypoint: Option<Value>,
-    env: Option<Vec<String>>,
-    working_dir: String,
-    user: String,
-    hostname: String,
-    tty: bool,
-    open_stdin: bool,
-    exposed_ports: Option<BTreeMap<String, Value>>,
-    host_config: Option<HostConfigBody>,
-    networking_config: Option<NetworkingConfigBody>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,32 +101,79 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::bad_request(message)
 }
 
-/// The create body as `run`'s options, checked the way dockerd checks them.
-fn run_options(body: CreateBody, name: Option<String>) -> Result<RunOptions, ApiError> {
+/// `Entrypoint` as Docker's `strslice` reads it: `null` (not given), a list of strings, or
+/// one string (one argument, not split).
+fn entrypoint(value: Option<Value>) -> Result<Option<Vec<String>>, ApiError> {
+    let type_error = |kind: &str| {
+        bad(format!(
+            "json: cannot unmarshal {kind} into Go struct field ContainerConfigWrapper.Entrypoint of type string"
+        ))
+    };
+    let kind = |v: &Value| match v {
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        _ => "string",
+    };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(one)) => Ok(Some(vec![one])),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                other => Err(type_error(kind(&other))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(other) => Err(type_error(kind(&other))),
+    }
+}
+
+/// The create body as `run`'s options, checked the way dockerd checks them; `daemon_logs`
+/// is the daemon's default log driver and options.
+fn run_options(
+    body: ContainerCreateBody,
+    name: Option<String>,
+    daemon_logs: &LogConfig,
+) -> Result<(RunOptions, ContainerOptions), ApiError> {
     if body.image.is_empty() {
         return Err(bad("No image specified"));
     }
-    if body.tty {
-        return Err(bad("minidocker: a TTY (-t) is not supported yet"));
-    }
-    if body.entrypoint.as_ref().is_some_and(|e| !e.is_null()) {
-        return Err(bad("minidocker: --entrypoint is not supported yet"));
-    }
     let host = body.host_config.unwrap_or_default();
-    let resources = ch06_cgroups::Resources {
-        memory: host.memory,
-        memory_swap: host.memory_swap,
-        memory_reservation: host.memory_reservation,
-        oom_kill_disable: host.oom_kill_disable,
-        nano_cpus: host.nano_cpus,
-        cpu_shares: host.cpu_shares,
-        cpu_period: host.cpu_period,
-        cpu_quota: host.cpu_quota,
-        cpuset_cpus: host.cpuset_cpus,
-        cpuset_mems: host.cpuset_mems,
-        pids_limit: host.pids_limit,
-        blkio_weight: host.blkio_weight,
+    let more = ContainerOptions {
+        entrypoint: entrypoint(body.entrypoint)?,
+        labels: body.labels.unwrap_or_default(),
+        stop_signal: body.stop_signal,
+        stop_timeout: body.stop_timeout,
+        log_config: host
+            .log_config
+            .clone()
+            .unwrap_or_default()
+            .with_defaults(daemon_logs),
+        init: host.init,
+        kernel_memory: host.kernel_memory,
+        mounts: MountRequest {
+            binds: host.binds.clone().unwrap_or_default(),
+            mounts: host.mounts.clone().unwrap_or_default(),
+            tmpfs: host.tmpfs.clone().unwrap_or_default(),
+            volumes: body.volumes.clone().unwrap_or_default().into_keys().collect(),
+        },
+        stdio: Some(ContainerStdio {
+            attach_stdin: body.attach_stdin,
+            attach_stdout: body.attach_stdout,
+            attach_stderr: body.attach_stderr,
+            tty: body.tty,
+            open_stdin: body.open_stdin,
+            stdin_once: body.stdin_once,
+        }),
     };
+    // here, not only in the engine: "plugin … not found" must not read as a missing image
+    more.log_config.validate().map_err(|e| bad(e.to_string()))?;
+    let mut resources = host.resources();
+    // dockerd's adaptContainerSettings: a zero or negative pids limit is no limit (`null`)
+    resources.pids_limit = resources.pids_limit.filter(|n| *n > 0);
     let mut publish = Vec::new();
     for (key, bindings) in host.port_bindings.unwrap_or_default() {
         for binding in bindings.unwrap_or_default() {
@@ -222,7 +222,7 @@ fn run_options(body: CreateBody, name: Option<String>) -> Result<RunOptions, Api
                 .map_err(|_| bad(format!("invalid IPv4 address: {raw}")))?,
         ),
     };
-    Ok(RunOptions {
+    let opts = RunOptions {
         image: body.image,
         command: body.cmd.unwrap_or_default(),
         name,
@@ -247,7 +247,8 @@ fn run_options(body: CreateBody, name: Option<String>) -> Result<RunOptions, Api
         },
         expose: body.exposed_ports.unwrap_or_default().into_keys().collect(),
         restart_policy: host.restart_policy.unwrap_or_default(),
-    })
+    };
+    Ok((opts, more))
 }
 
 // ANCHOR: create
@@ -255,17 +256,15 @@ fn run_options(body: CreateBody, name: Option<String>) -> Result<RunOptions, Api
 async fn create(
     State(state): State<AppState>,
     Query(q): Query<NameQuery>,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(body): ApiJson<ContainerCreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let opts = run_options(body, q.name.filter(|n| !n.is_empty()))?;
+    let (opts, more) = run_options(body, q.name.filter(|n| !n.is_empty()), &state.config.log_config)?;
     state
         .blocking(move |engine| {
-            let checked = engine.check_resources(&opts.resources, false)?;
-            let id = engine.create_container(&opts).map_err(run_error)?;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"Id": id, "Warnings": checked.warnings})),
-            ))
+            let mut warnings = engine.check_resources(&opts.resources, false)?.warnings;
+            warnings.extend(engine.check_kernel_memory(more.kernel_memory)?.1);
+            let id = engine.create_container_with(&opts, &more).map_err(run_error)?;
+            Ok((StatusCode::CREATED, Json(json!({"Id": id, "Warnings": warnings}))))
         })
         .await
 }
@@ -274,21 +273,18 @@ async fn create(
 // ANCHOR: start_shim
 /// Starts the shim of `container` and waits until the container runs or has failed.
 pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> Result<(), ApiError> {
-    use std::os::unix::process::CommandExt;
     let dir = engine.containers.dir(&container.id);
-    let shim_log =
-        std::fs::File::create(dir.join("shim.log")).map_err(|e| ApiError::internal(e.to_string()))?;
+    let shim_log = std::fs::File::create(dir.join(crate::shim::SHIM_LOG))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let mut command = state.helper_command("shim", &container.id);
     command.stdout(std::process::Stdio::null()).stderr(shim_log);
-    // SAFETY: setsid(2) in the child before exec, async-signal-safe; the shim gets a session
-    // of its own, so the daemon's terminal and signals are not its.
-    unsafe {
-        command.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(std::io::Error::from));
-    }
+    // (no pre_exec: the shim makes its own session, and the standard library can spawn it
+    // with posix_spawn(3), without copying the daemon's page tables as fork(2) would)
     let mut child = command
         .spawn()
         .map_err(|e| ApiError::internal(format!("starting the shim: {e}")))?;
     let started = std::time::Instant::now();
+    let mut changes = RecordWatch::new(&dir);
     loop {
         let now = engine.containers.load(&container.id).ok();
         let exited = child.try_wait().ok().flatten();
@@ -316,7 +312,7 @@ pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> R
         if started.elapsed() > START_TIMEOUT {
             return Err(ApiError::internal("the container did not start in time"));
         }
-        std::thread::sleep(POLL);
+        changes.wait();
     }
     // Reap the shim when it ends (it outlives us if we go first), note the exit, and
     // remove the container if it was created with --rm (AutoRemove), as dockerd does.
@@ -342,11 +338,57 @@ fn shim_ended(engine: &Engine, ended: &EndedShims, id: &str, shim_code: Option<i
         .unwrap_or_else(|_| shim_code.unwrap_or(-1));
     let auto_remove = engine.start_spec(id).is_ok_and(|o| o.auto_remove);
     ended.record(id, code);
-    if auto_remove && let Err(e) = engine.remove_container(id, true) {
+    // dockerd's AutoRemove takes the anonymous volumes too (`RemoveVolume: true`)
+    // An `rm -f` may have killed it and be removing it now, or be done already.
+    if auto_remove
+        && let Err(e) = engine.remove_container_with_volumes(id, true, true)
+        && !matches!(
+            e,
+            EngineError::Container(ContainerError::RemovalInProgress(_) | ContainerError::NotFound(_))
+        )
+    {
         tracing::warn!(container = %id, error = %e, "auto-removing");
     }
 }
 // ANCHOR_END: shim_ended
+
+fn host_config(engine: &Engine, id: &str) -> Result<crate::container::HostConfig, ApiError> {
+    engine
+        .containers
+        .host_config(id)
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// What a container cannot start with, found before its shim runs: a log configuration it
+/// cannot write (`max-size=abc`: dockerd's 500) or `--network container:X` with X not
+/// running (dockerd's 409). As dockerd does when a start fails, the container is left
+/// `created` with exit code 128 and the reason in `State.Error`, or removed if it was
+/// created with `--rm`.
+fn refuse_unstartable(engine: &Engine, ended: &EndedShims, container: &Container) -> Result<(), ApiError> {
+    let log_config = host_config(engine, &container.id)?.log_config;
+    let refusal = match log_config.output() {
+        Err(e) => ApiError::internal(e.to_string()),
+        Ok(_) => {
+            let opts = engine.start_spec(&container.id).map_err(run_error)?;
+            match engine
+                .plan_network(&opts.network, false)
+                .and_then(|plan| plan.check_joinable())
+            {
+                Err(e) => ApiError::from(e),
+                Ok(()) => return Ok(()),
+            }
+        }
+    };
+    let mut failed = container.clone();
+    failed.state.exit_code = 128;
+    failed.state.error = refusal.message.clone();
+    engine
+        .containers
+        .save(&failed)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    shim_ended(engine, ended, &container.id, None);
+    Err(refusal)
+}
 
 /// `POST /containers/{id}/start`: 204; 304 if it is running already.
 async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
@@ -357,13 +399,14 @@ async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<
             if engine.is_running(&container) {
                 return Ok(StatusCode::NOT_MODIFIED);
             }
+            refuse_unstartable(engine, &shim_state.ended, &container)?;
             shim_state.ended.forget(&container.id);
-            let _ = std::fs::remove_file(
-                engine
-                    .containers
-                    .dir(&container.id)
-                    .join(crate::shim::STOPPED_BY_USER),
-            );
+            let dir = engine.containers.dir(&container.id);
+            // the shim of its last run first decides (on the markers) not to run it again
+            crate::shim::wait_for_no_shim(&dir, SHIM_DECISION);
+            for marker in [crate::shim::STOPPED_BY_USER, crate::shim::STOPPED_BY_DAEMON] {
+                let _ = std::fs::remove_file(dir.join(marker));
+            }
             start_shim(engine, &shim_state, &container)?;
             Ok(StatusCode::NO_CONTENT)
         })
@@ -417,9 +460,16 @@ fn wait_for(engine: &Engine, first: &Container, condition: &str, ended_shims: &E
     let began = first.state.finished_at.clone();
     let mut code = first.state.exit_code;
     let mut dead_since: Option<std::time::Instant> = None;
+    let mut changes = RecordWatch::new(&engine.containers.dir(&first.id));
     loop {
         let Ok(now) = engine.containers.load(&first.id) else {
-            // removed: that ends every condition; the shim's record has the code
+            // removed: that ends every condition; the shim's record has the code. Its record
+            // goes before the rest of its directory: answer once all of it is gone, so a
+            // `run --rm` that ends has left nothing.
+            let removing = std::time::Instant::now();
+            while engine.containers.dir(&first.id).exists() && removing.elapsed() < REMOVAL_GRACE {
+                changes.wait();
+            }
             return ended_shims.get(&first.id).unwrap_or(code);
         };
         code = now.state.exit_code;
@@ -432,7 +482,7 @@ fn wait_for(engine: &Engine, first: &Container, condition: &str, ended_shims: &E
                 dead_since = Some(std::time::Instant::now());
             }
             gone && (ended_shims.get(&first.id).is_some()
-                || dead_since.is_some_and(|t| t.elapsed() > Duration::from_secs(2)))
+                || dead_since.is_some_and(|t| t.elapsed() > EARLIER_SHIM_GRACE))
         };
         let done = match condition {
             "not-running" => recorded_or_abandoned || now.state.status == "created",
@@ -442,7 +492,7 @@ fn wait_for(engine: &Engine, first: &Container, condition: &str, ended_shims: &E
         if done {
             return code;
         }
-        std::thread::sleep(POLL);
+        changes.wait();
     }
 }
 
@@ -452,43 +502,33 @@ struct KillQuery {
     signal: String,
 }
 
-/// `KILL`, `SIGKILL` or `9`.
-fn parse_signal(raw: &str) -> Result<nix::sys::signal::Signal, ApiError> {
-    use std::str::FromStr;
-    if raw.is_empty() {
-        return Ok(nix::sys::signal::Signal::SIGKILL);
-    }
-    if let Ok(n) = raw.parse::<i32>() {
-        return nix::sys::signal::Signal::try_from(n).map_err(|_| bad(format!("Invalid signal: {raw}")));
-    }
-    let name = raw.to_ascii_uppercase();
-    let name = if name.starts_with("SIG") {
-        name
-    } else {
-        format!("SIG{name}")
-    };
-    nix::sys::signal::Signal::from_str(&name).map_err(|_| bad(format!("Invalid signal: {raw}")))
-}
-
 /// `POST /containers/{id}/kill?signal=`: 204; 409 if it is not running.
 async fn kill(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<KillQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let signal = parse_signal(&q.signal)?;
+    // `KILL`, `SIGKILL` or `9`; SIGKILL when not given
+    let signal = match q.signal.as_str() {
+        "" => libc::SIGKILL,
+        raw => parse_signal(raw).map_err(|e| bad(e.to_string()))?,
+    };
     state
         .blocking(move |engine| {
-            let c = find_container(engine, &id)?;
+            // dockerd's kill prefixes every failure so (its status kept)
+            let c = find_container(engine, &id).map_err(|e| {
+                ApiError::new(e.status, format!("Cannot kill container: {id}: {}", e.message))
+            })?;
             if !engine.is_running(&c) {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
                     format!("Cannot kill container: {id}: Container {} is not running", c.id),
                 ));
             }
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(c.state.pid), signal)
+            signals::send(nix::unistd::Pid::from_raw(c.state.pid), signal)
                 .map_err(|e| ApiError::internal(format!("kill {}: {e}", c.state.pid)))?;
-            engine.container_event(&c, "kill", &[("signal", (signal as i32).to_string())]);
+            engine.container_event(&c, "kill", &[("signal", signal.to_string())]);
+            engine.resume_after_signal(&c, signal)?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await
@@ -496,68 +536,125 @@ async fn kill(
 
 #[derive(Debug, Default, Deserialize)]
 struct StopQuery {
-    t: Option<u64>,
+    #[serde(default)]
+    t: Option<String>,
 }
 
-/// `POST /containers/{id}/stop?t=10`: SIGTERM, then SIGKILL after `t` seconds; 304 if it is
-/// not running.
+impl StopQuery {
+    /// `t` seconds (negative: for ever); `None` when not given: the container's own
+    /// `StopTimeout`, else 10 s. A `t` that is not a number is dockerd's 500.
+    fn timeout(&self) -> Result<Option<i64>, ApiError> {
+        match self.t.as_deref() {
+            None | Some("") => Ok(None),
+            Some(raw) => raw
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::internal(format!("strconv.Atoi: parsing {raw:?}: invalid syntax"))),
+        }
+    }
+}
+
+/// `POST /containers/{id}/stop?t=10`: 204; 304 if it is not running.
 async fn stop(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<StopQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let grace = Duration::from_secs(q.t.unwrap_or(10));
+    let timeout = q.timeout()?;
     state
         .blocking(move |engine| {
             let c = find_container(engine, &id)?;
-            if !engine.is_running(&c) {
-                if c.state.restarting {
-                    // between two runs: its shim sees this and does not start it again
-                    let _ = std::fs::write(
-                        engine.containers.dir(&c.id).join(crate::shim::STOPPED_BY_USER),
-                        "",
-                    );
-                    engine.container_event(&c, "stop", &[]);
-                    return Ok(StatusCode::NO_CONTENT);
-                }
-                return Ok(StatusCode::NOT_MODIFIED);
-            }
-            // stopped by a user: no restart policy brings it back
-            let _ = std::fs::write(
-                engine.containers.dir(&c.id).join(crate::shim::STOPPED_BY_USER),
-                "",
-            );
-            let pid = nix::unistd::Pid::from_raw(c.state.pid);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            engine.container_event(&c, "kill", &[("signal", "15".into())]);
-            let deadline = std::time::Instant::now() + grace;
-            let stopped = |engine: &Engine| {
-                engine
-                    .containers
-                    .load(&c.id)
-                    .map_or(true, |now| !engine.is_running(&now))
-            };
-            while std::time::Instant::now() < deadline {
-                if stopped(engine) {
-                    engine.container_event(&c, "stop", &[]);
-                    return Ok(StatusCode::NO_CONTENT);
-                }
-                std::thread::sleep(POLL);
-            }
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-            engine.container_event(&c, "kill", &[("signal", "9".into())]);
-            engine.container_event(&c, "stop", &[]);
-            while engine
-                .containers
-                .load(&c.id)
-                .is_ok_and(|now| engine.is_running(&now))
-            {
-                std::thread::sleep(POLL);
-            }
-            Ok(StatusCode::NO_CONTENT)
+            stop_container(engine, &c, timeout, true)
         })
         .await
 }
+
+// ANCHOR: stop_container
+/// Docker's stop: the container's stop signal (`--stop-signal`, its image's STOPSIGNAL, else
+/// SIGTERM), then SIGKILL if it still runs after `timeout` seconds (`None`: its
+/// `--stop-timeout`, else 10; negative: no SIGKILL). `by_user`: a user's stop, after which
+/// no restart policy starts it again (a daemon's shutdown is not one). 204, or 304 if it
+/// was not running.
+pub fn stop_container(
+    engine: &Engine,
+    c: &Container,
+    timeout: Option<i64>,
+    by_user: bool,
+) -> Result<StatusCode, ApiError> {
+    let mark_stopped = || {
+        let marker = match by_user {
+            true => crate::shim::STOPPED_BY_USER,
+            false => crate::shim::STOPPED_BY_DAEMON,
+        };
+        let _ = std::fs::write(engine.containers.dir(&c.id).join(marker), "");
+    };
+    if !engine.is_running(c) {
+        if c.state.restarting {
+            // between two runs: its shim sees this, does not start it again and records it
+            // exited; the answer waits for that, as dockerd's stop waits for not-running
+            let mut changes = RecordWatch::new(&engine.containers.dir(&c.id));
+            mark_stopped();
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while engine
+                .containers
+                .load(&c.id)
+                .is_ok_and(|now| now.state.restarting)
+                && std::time::Instant::now() < deadline
+            {
+                changes.wait();
+            }
+            engine.container_event(c, "stop", &[]);
+            return Ok(StatusCode::NO_CONTENT);
+        }
+        return Ok(StatusCode::NOT_MODIFIED);
+    }
+    let mut changes = RecordWatch::new(&engine.containers.dir(&c.id));
+    mark_stopped();
+    let pid = nix::unistd::Pid::from_raw(c.state.pid);
+    let signal = c.config.stop_signal();
+    // the event first: the container may be gone (and its shim have said `die`) at once
+    engine.container_event(c, "kill", &[("signal", signal.to_string())]);
+    let _ = signals::send(pid, signal);
+    let _ = engine.resume_after_signal(c, signal);
+    let seconds = timeout.unwrap_or_else(|| c.config.stop_timeout());
+    let deadline = u64::try_from(seconds)
+        .ok()
+        .map(|s| std::time::Instant::now() + Duration::from_secs(s));
+    let mut gone_since = None;
+    // Ended for good: its shim has recorded the exit (after its `die` event), or its process
+    // has been gone a while with nobody to record it (a shim that died too).
+    let mut ended = |engine: &Engine| {
+        let Ok(now) = engine.containers.load(&c.id) else {
+            return true; // removed
+        };
+        if !matches!(now.state.status.as_str(), "running" | "paused") || now.state.pid != c.state.pid {
+            return true;
+        }
+        if engine.is_running(&now) {
+            return false;
+        }
+        let since = *gone_since.get_or_insert_with(std::time::Instant::now);
+        since.elapsed() > Duration::from_secs(2)
+    };
+    while deadline.is_none_or(|d| std::time::Instant::now() < d) {
+        if ended(engine) {
+            engine.container_event(c, "stop", &[]);
+            return Ok(StatusCode::NO_CONTENT);
+        }
+        changes.wait();
+    }
+    engine.container_event(c, "kill", &[("signal", libc::SIGKILL.to_string())]);
+    let _ = signals::send(pid, libc::SIGKILL);
+    let _ = engine.resume_after_signal(c, libc::SIGKILL);
+    let mut changes = RecordWatch::new(&engine.containers.dir(&c.id));
+    while !ended(engine) {
+        changes.wait();
+    }
+    // after its shim has recorded the exit (and said `die`), as dockerd orders them
+    engine.container_event(c, "stop", &[]);
+    Ok(StatusCode::NO_CONTENT)
+}
+// ANCHOR_END: stop_container
 
 /// `POST /containers/{id}/restart?t=`: stop (as `stop` does), then start; 204.
 async fn restart(
@@ -565,21 +662,8 @@ async fn restart(
     Path(id): Path<String>,
     Query(q): Query<StopQuery>,
 ) -> Result<StatusCode, ApiError> {
-    stop(State(state.clone()), Path(id.clone()), Query(q)).await?;
-    // the shim of the stopped run must be gone before a new one starts
-    let ended = state.ended.clone();
-    let wid = id.clone();
-    state
-        .blocking(move |engine| {
-            let c = find_container(engine, &wid)?;
-            // (a shim started by an earlier daemon is not in `ended`: a short wait then)
-            let deadline = std::time::Instant::now() + Duration::from_secs(3);
-            while ended.get(&c.id).is_none() && std::time::Instant::now() < deadline {
-                std::thread::sleep(POLL);
-            }
-            Ok(())
-        })
-        .await?;
+    stop(State(state.clone()), Path(id.clone()), Query(q)).await?; // (its own timeout if no `t`)
+    // (start waits for the shim of the stopped run to be gone)
     start(State(state.clone()), Path(id.clone())).await?;
     state
         .blocking(move |engine| {
@@ -616,9 +700,12 @@ async fn unpause(State(state): State<AppState>, Path(id): Path<String>) -> Resul
 struct RemoveQuery {
     #[serde(default)]
     force: String,
+    /// `rm -v`: its anonymous volumes too.
+    #[serde(default)]
+    v: String,
 }
 
-/// `DELETE /containers/{id}?force=`: 204.
+/// `DELETE /containers/{id}?force=&v=`: 204.
 async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -627,7 +714,7 @@ async fn remove(
     state
         .blocking(move |engine| {
             find_container(engine, &id)?;
-            engine.remove_container(&id, bool_value(Some(&q.force)))?;
+            engine.remove_container_with_volumes(&id, bool_value(Some(&q.force)), bool_value(Some(&q.v)))?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await
@@ -635,17 +722,35 @@ async fn remove(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct LogsQuery {
-    stdout: String,
-    stderr: String,
-    follow: String,
-    timestamps: String,
-    tail: String,
+pub(super) struct LogsQuery {
+    pub(super) stdout: String,
+    pub(super) stderr: String,
+    pub(super) follow: String,
+    pub(super) timestamps: String,
+    pub(super) tail: String,
+    /// Unix seconds (with a fraction) or RFC 3339, as `/events` takes them.
+    pub(super) since: String,
+    pub(super) until: String,
+    pub(super) details: String,
 }
 
-/// The container's log entries (for `logs` and `attach`), sent as frames through `tx` until
-/// the container is no longer running (with `follow`) or the end of the file.
-fn pump(
+/// A log entry's attributes as `--details` shows them before its line: `k=v,k2=v2`, sorted,
+/// each part escaped as Go's `url.QueryEscape` escapes it.
+fn details_prefix(attrs: Option<&std::collections::BTreeMap<String, String>>) -> String {
+    let escape = |s: &str| crate::client::percent_encode(s).replace("%20", "+");
+    attrs
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The container's log entries (for `logs` and `attach`), sent through `tx` until the
+/// container is no longer running (with `follow`), the end of the file, or the client is
+/// gone: as multiplexed frames, or raw for a container with a terminal (`-t`), whose one
+/// stream the Docker CLI reads as it comes.
+pub(super) fn pump(
     engine: &Engine,
     id: &str,
     mut reader: LogReader,
@@ -659,63 +764,111 @@ fn pump(
         Stream::Stderr => bool_value(Some(&opts.stderr)),
     };
     let timestamps = bool_value(Some(&opts.timestamps));
-    loop {
-        let entries = reader.read_available().unwrap_or_default();
+    let details = bool_value(Some(&opts.details));
+    // (checked by the handler already)
+    let since = super::events::parse_time(&opts.since).ok().flatten();
+    let until = super::events::parse_time(&opts.until).ok().flatten();
+    let nanos = |e: &LogEntry| {
+        chrono::DateTime::parse_from_rfc3339(&e.time)
+            .ok()
+            .and_then(|t| t.timestamp_nanos_opt())
+            .unwrap_or(0)
+    };
+    let raw = engine.containers.load(id).is_ok_and(|c| c.config.stdio.tty);
+    let encode = |stream: Stream, bytes: &[u8]| match raw {
+        true => bytes.to_vec(),
+        false => frame(stream, bytes),
+    };
+    // attach: when the container was last seen running, and since when it is not
+    let (mut seen_running, mut stopped_since) = (false, None::<std::time::Instant>);
+    // Sends the entries wanted; false once the client is gone or `until` is passed.
+    let send = |entries: Vec<LogEntry>| -> bool {
         for entry in entries.into_iter().filter(|e| wanted(e.stream)) {
-            let line = if timestamps {
-                format!("{} {}", entry.time, entry.log)
-            } else {
-                entry.log
-            };
-            if tx.blocking_send(frame(entry.stream, line.as_bytes())).is_err() {
-                return;
+            let t = nanos(&entry);
+            if since.is_some_and(|s| t < s) {
+                continue;
+            }
+            if until.is_some_and(|u| t > u) {
+                return false;
+            }
+            let mut line = entry.log;
+            if details {
+                line = format!("{} {line}", details_prefix(entry.attrs.as_ref()));
+            }
+            if timestamps {
+                line = format!("{} {line}", entry.time);
+            }
+            if tx.blocking_send(encode(entry.stream, line.as_bytes())).is_err() {
+                return false;
             }
         }
-        if !follow {
+        true
+    };
+    // (before the first read: output written after it wakes the first wait)
+    let mut changes = RecordWatch::new(&engine.containers.dir(id));
+    loop {
+        if !send(reader.read_available().unwrap_or_default()) || !follow || tx.is_closed() {
+            return;
+        }
+        if until.is_some_and(|u| {
+            chrono::Utc::now()
+                .timestamp_nanos_opt()
+                .is_some_and(|now| now > u)
+        }) {
             return;
         }
         let ended = match attach {
-            // attach: once its shim has ended, every byte of output is in the log
-            Some(shims) => shims.get(id).is_some(),
+            // attach: once its shim has ended, every byte of output is in the log; a
+            // container removed without running has none to come; one an earlier daemon
+            // started ends a moment after its record says so (not before it ran: attach
+            // comes before start)
+            Some(shims) if shims.get(id).is_some() => true,
+            Some(_) => match engine.containers.load(id) {
+                Err(_) => true,
+                Ok(c) if engine.is_running(&c) || c.state.restarting => {
+                    (seen_running, stopped_since) = (true, None);
+                    false
+                }
+                Ok(_) => {
+                    seen_running
+                        && stopped_since
+                            .get_or_insert_with(std::time::Instant::now)
+                            .elapsed()
+                            > EARLIER_SHIM_GRACE
+                }
+            },
             None => engine
                 .containers
                 .load(id)
                 .map_or(true, |c| !engine.is_running(&c)),
         };
         if ended {
-            for entry in reader
-                .read_available()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|e| wanted(e.stream))
-            {
-                let _ = tx.blocking_send(frame(entry.stream, entry.log.as_bytes()));
-            }
+            send(reader.read_available().unwrap_or_default());
             return;
         }
-        std::thread::sleep(POLL);
+        changes.wait();
     }
 }
 
-/// The last `tail` entries' position: a reader that has skipped the others.
-fn open_log(engine: &Engine, id: &str, tail: &str) -> Result<LogReader, ApiError> {
-    let path = log_path(&engine.containers.dir(id), id);
-    let count = |path: &std::path::Path| -> usize {
-        std::fs::read_to_string(path)
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
+/// The container's output from its `tail` last entries on (all of them unless `tail` is a
+/// number): its json-file log, rotated files included, or with `--log-driver none` what
+/// only attached clients read (`docker logs` refuses those containers before). Unless
+/// `follow`, a `tail` is of the entries there now: the reader stops after them.
+pub(super) fn open_log(engine: &Engine, id: &str, tail: &str, follow: bool) -> Result<LogReader, ApiError> {
+    let dir = engine.containers.dir(id);
+    let path = match host_config(engine, id)?.log_config.readable() {
+        true => log_path(&dir, id),
+        false => unlogged_output_path(&dir, id),
     };
+    let io = |e: std::io::Error| ApiError::internal(format!("{}: {e}", path.display()));
     // create it if the shim has not yet: attach may come before start
     let _ = std::fs::File::options().create(true).append(true).open(&path);
-    let mut reader =
-        LogReader::open(&path).map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
+    let mut reader = LogReader::open(&path).map_err(io)?;
     if let Ok(n) = tail.parse::<usize>() {
-        let skip = count(&path).saturating_sub(n);
-        for _ in 0..skip {
-            // one line each; entries are one line each
-            if reader.skip_line().is_err() {
-                break;
-            }
+        let count = LogReader::count(&path).map_err(io)?;
+        reader.skip(count.saturating_sub(n)).map_err(io)?;
+        if !follow {
+            reader.stop_after(n.min(count));
         }
     }
     Ok(reader)
@@ -732,11 +885,19 @@ async fn logs(
             "Bad parameters: you must choose at least one stream",
         ));
     }
+    super::events::parse_time(&q.since)?;
+    super::events::parse_time(&q.until)?;
     let engine_state = state.clone();
     let (container, reader) = state
         .blocking(move |engine| {
             let c = find_container(engine, &id)?;
-            let reader = open_log(engine, &c.id, &q.tail)?;
+            if !host_config(engine, &c.id)?.log_config.readable() {
+                return Err(ApiError::new(
+                    StatusCode::NOT_IMPLEMENTED,
+                    "configured logging driver does not support reading",
+                ));
+            }
+            let reader = open_log(engine, &c.id, &q.tail, bool_value(Some(&q.follow)))?;
             Ok((c, (reader, q)))
         })
         .await?;
@@ -753,62 +914,4 @@ async fn logs(
         HeaderValue::from_static("application/vnd.docker.raw-stream"),
     );
     Ok(response)
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct AttachQuery {
-    stdout: String,
-    stderr: String,
-    stream: String,
-    logs: String,
-}
-
-/// `POST /containers/{id}/attach?stream=1&stdout=1&stderr=1`: the connection is taken over
-/// (HTTP 101, `Upgrade: tcp`) and carries the container's output as multiplexed frames until
-/// it exits. Standard input is not forwarded yet.
-async fn attach(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<AttachQuery>,
-    upgrade: Upgrade,
-) -> Result<Response, ApiError> {
-    let engine_state = state.clone();
-    let (container, reader) = state
-        .blocking(move |engine| {
-            let c = find_container(engine, &id)?;
-            let mut reader = open_log(engine, &c.id, "")?;
-            engine.container_event(&c, "attach", &[]);
-            if !bool_value(Some(&q.logs)) {
-                reader
-                    .seek_to_end()
-                    .map_err(|e| ApiError::internal(e.to_string()))?;
-            }
-            Ok((c, (reader, q)))
-        })
-        .await?;
-    let (reader, q) = reader;
-    let opts = LogsQuery {
-        stdout: q.stdout,
-        stderr: q.stderr,
-        follow: q.stream.clone(),
-        ..LogsQuery::default()
-    };
-    let follow = bool_value(Some(&q.stream));
-    let produce = move |tx: tokio::sync::mpsc::Sender<Vec<u8>>| {
-        if let Ok(engine) = Engine::open(&engine_state.data_root) {
-            pump(
-                &engine,
-                &container.id,
-                reader,
-                follow,
-                Some(&engine_state.ended),
-                &opts,
-                &tx,
-            );
-        }
-    };
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
-    tokio::task::spawn_blocking(move || produce(tx));
-    Ok(super::raw_stream(upgrade, rx))
 }

@@ -1,37 +1,55 @@
 //! The Remote API: routes, the `/v1.xx` prefix and version checks, Docker's headers and its
 //! error body `{"message": "…"}` with its status codes.
 
+pub mod attach;
+pub mod blocking_io;
+pub mod commit;
+pub mod container_archive;
+pub mod container_fs;
 pub mod container_inspect;
+pub mod container_prune;
+pub mod container_rename;
+pub mod container_top;
+pub mod container_update;
 pub mod containers;
 pub mod disk_usage;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod exec_io;
+pub mod hijack;
+pub mod image_import;
+pub mod image_transfer;
 pub mod images;
+pub mod json_newline;
 pub mod lifecycle;
 pub mod networks;
 pub mod params;
+pub mod record_watch;
 pub mod stats;
 pub mod system;
+pub mod volumes;
 
 use std::path::PathBuf;
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::get;
-use axum::{Router, ServiceExt};
-use tower::Layer;
 
 pub use error::ApiError;
 
 use super::config::DaemonConfig;
 use crate::engine::Engine;
 
-/// The API version this daemon speaks (Docker 20.10's) and the oldest it accepts.
-pub const API_VERSION: &str = "1.41";
-pub const MIN_API_VERSION: &str = "1.12";
+// The rules every endpoint shares are chapter 10's: the version prefix and its check, the
+// error body, the streamed and hijacked bodies.
+pub use ch10_api::hijack::{Upgrade, raw_stream, streamed};
+use ch10_api::version::versions_and_headers;
+pub use ch10_api::version::{
+    API_VERSION, MIN_API_VERSION, RequestedVersion, VersionedApp, with_version_prefix,
+};
 
 /// What every handler gets: where the engine's state is.
 #[derive(Debug, Clone)]
@@ -102,157 +120,8 @@ pub fn find_container(engine: &Engine, name_or_id: &str) -> Result<crate::contai
         .map_err(|_| ApiError::not_found(format!("No such container: {name_or_id}")))
 }
 
-/// A request's way to take over its connection (`Connection: Upgrade`), for `attach` and
-/// `exec start`; `None` when the client did not ask (or the connection cannot be upgraded).
-#[derive(Debug)]
-pub struct Upgrade(pub Option<hyper::upgrade::OnUpgrade>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Upgrade {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Upgrade(parts.extensions.remove::<hyper::upgrade::OnUpgrade>()))
-    }
-}
-
-/// The API version a request asked for with its path prefix (`/v1.41/...`), if any.
-#[derive(Debug, Clone)]
-pub struct RequestedVersion(pub Option<String>);
-
-// ANCHOR: strip_version
-/// Strips `/v1.xx` from the path and remembers it, before routing (so one set of routes
-/// serves `/containers/json` and `/v1.41/containers/json` alike).
-fn strip_version(mut request: Request) -> Request {
-    let path = request.uri().path();
-    let mut version = None;
-    if let Some(rest) = path.strip_prefix("/v")
-        && let Some((v, tail)) = rest.split_once('/')
-        && !v.is_empty()
-        && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-    {
-        version = Some(v.to_owned());
-        let new_path = format!("/{tail}");
-        let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-        if let Ok(uri) = format!("{new_path}{query}").parse() {
-            *request.uri_mut() = uri;
-        }
-    }
-    request.extensions_mut().insert(RequestedVersion(version));
-    request
-}
-// ANCHOR_END: strip_version
-
-/// The router behind the version prefix rewrite.
-pub type VersionedApp =
-    axum::routing::IntoMakeService<tower::util::MapRequest<Router, fn(Request) -> Request>>;
-
-/// `router` behind the version prefix rewrite, as a service `axum::serve` takes.
-pub fn with_version_prefix(router: Router) -> VersionedApp {
-    let rewrite: fn(Request) -> Request = strip_version;
-    tower::util::MapRequestLayer::new(rewrite)
-        .layer(router)
-        .into_make_service()
-}
-
-fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    let parts = |v: &str| {
-        v.split('.')
-            .map(|p| p.parse::<u32>().unwrap_or(0))
-            .collect::<Vec<_>>()
-    };
-    parts(a).cmp(&parts(b))
-}
-
-// ANCHOR: versions_and_headers
-/// Refuses versions out of range (Docker's messages) and adds Docker's headers to every answer.
-async fn versions_and_headers(request: Request, next: Next) -> Response {
-    let asked = request
-        .extensions()
-        .get::<RequestedVersion>()
-        .and_then(|v| v.0.clone());
-    let mut response = match asked {
-        Some(v) if compare_versions(&v, API_VERSION).is_gt() => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("client version {v} is too new. Maximum supported API version is {API_VERSION}"),
-        )
-        .into_response(),
-        Some(v) if compare_versions(&v, MIN_API_VERSION).is_lt() => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "client version {v} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
-            ),
-        )
-        .into_response(),
-        _ => next.run(request).await,
-    };
-    let headers = response.headers_mut();
-    headers.insert("Api-Version", HeaderValue::from_static(API_VERSION));
-    headers.insert("Docker-Experimental", HeaderValue::from_static("false"));
-    headers.insert("Ostype", HeaderValue::from_static("linux"));
-    if let Ok(server) = HeaderValue::from_str(&format!("Docker/{} (linux)", env!("CARGO_PKG_VERSION"))) {
-        headers.insert("Server", server);
-    }
-    response
-}
-// ANCHOR_END: versions_and_headers
-
 async fn page_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "page not found")
-}
-
-// ANCHOR: streamed
-/// A response body fed by a blocking producer through a channel.
-pub fn streamed(
-    producer: impl FnOnce(tokio::sync::mpsc::Sender<Vec<u8>>) + Send + 'static,
-) -> axum::body::Body {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
-    tokio::task::spawn_blocking(move || producer(tx));
-    body_of(rx)
-}
-// ANCHOR_END: streamed
-
-/// A response body of what `rx` brings, until it ends.
-fn body_of(rx: tokio::sync::mpsc::Receiver<Vec<u8>>) -> axum::body::Body {
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|bytes| (Ok::<_, std::io::Error>(bytes), rx))
-    });
-    axum::body::Body::from_stream(stream)
-}
-
-/// The answer of `attach` and `exec start`: the connection is taken over (HTTP 101,
-/// `Upgrade: tcp`, as dockerd answers the CLI's `Connection: Upgrade`) and carries what `rx`
-/// brings until it ends; a client that does not ask to upgrade gets it as the body.
-pub fn raw_stream(
-    Upgrade(on_upgrade): Upgrade,
-    mut rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
-) -> axum::response::Response {
-    use axum::http::header;
-    use tokio::io::AsyncWriteExt;
-    let Some(on_upgrade) = on_upgrade else {
-        return axum::response::Response::new(body_of(rx));
-    };
-    tokio::spawn(async move {
-        let Ok(upgraded) = on_upgrade.await else { return };
-        let mut io = hyper_util::rt::TokioIo::new(upgraded);
-        while let Some(bytes) = rx.recv().await {
-            if io.write_all(&bytes).await.is_err() {
-                return;
-            }
-        }
-        let _ = io.shutdown().await;
-    });
-    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.docker.raw-stream"),
-    );
-    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    headers.insert(header::UPGRADE, HeaderValue::from_static("tcp"));
-    response
 }
 
 /// Every route.
@@ -263,15 +132,29 @@ pub fn router(state: AppState) -> Router {
         .route("/info", get(system::info))
         .merge(networks::routes())
         .merge(images::routes())
+        .merge(image_transfer::routes())
+        .merge(commit::routes())
         .merge(containers::routes())
         .merge(container_inspect::routes())
+        .merge(container_fs::routes())
+        .merge(container_archive::routes())
+        .merge(container_top::routes())
+        .merge(container_rename::routes())
+        .merge(container_update::routes())
+        .merge(container_prune::routes())
         .merge(disk_usage::routes())
         .merge(lifecycle::routes())
+        .merge(attach::routes())
         .merge(events::routes())
+        .merge(volumes::routes())
         .merge(stats::routes())
         .merge(exec::routes())
         .fallback(page_not_found)
+        // dockerd's router answers a known path with another method as an unknown one
+        .method_not_allowed_fallback(page_not_found)
         .layer(middleware::from_fn(versions_and_headers))
+        // outermost: the version check's own errors end with a newline too
+        .layer(middleware::from_fn(json_newline::end_json_with_newline))
         .with_state(state)
 }
 
@@ -279,8 +162,13 @@ pub fn router(state: AppState) -> Router {
 pub type AppStateExtractor = State<AppState>;
 
 #[cfg(test)]
+mod routing_properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use axum::extract::Request;
+    use ch10_api::version::{compare_versions, strip_version};
     use proptest::prelude::*;
 
     fn stripped(path: &str) -> (String, Option<String>) {

@@ -9,10 +9,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::error::ApiJson;
 use super::{ApiError, AppState};
+use crate::api_types::{
+    NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkDisconnectBody, NetworkPruneReport,
+};
 use crate::engine::filters::Filters;
 use crate::engine::network::networks::{network_matches, validate_network_filters};
 use crate::engine::network::{CreateNetworkOptions, NetworkRecord};
@@ -71,38 +73,11 @@ async fn inspect(
         .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct IpamConfigBody {
-    subnet: String,
-    #[serde(rename = "IPRange")]
-    ip_range: String,
-    gateway: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct IpamBody {
-    config: Option<Vec<IpamConfigBody>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct CreateBody {
-    name: String,
-    driver: String,
-    internal: bool,
-    #[serde(rename = "IPAM")]
-    ipam: Option<IpamBody>,
-    options: Option<BTreeMap<String, String>>,
-    labels: Option<BTreeMap<String, String>>,
-}
-
 /// `POST /networks/create`: 201 `{"Id": …, "Warning": ""}`.
 async fn create(
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    ApiJson(body): ApiJson<NetworkCreateBody>,
+) -> Result<(StatusCode, Json<NetworkCreateResponse>), ApiError> {
     if body.name.is_empty() {
         return Err(ApiError::bad_request("network name must be specified"));
     }
@@ -127,7 +102,13 @@ async fn create(
     state
         .blocking(move |engine| {
             let record = engine.create_network(&opts)?;
-            Ok((StatusCode::CREATED, Json(json!({"Id": record.id, "Warning": ""}))))
+            Ok((
+                StatusCode::CREATED,
+                Json(NetworkCreateResponse {
+                    id: record.id,
+                    warning: String::new(),
+                }),
+            ))
         })
         .await
 }
@@ -142,50 +123,28 @@ async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result
         .await
 }
 
-/// `POST /networks/prune`: `{"NetworksDeleted": [names]}`.
-async fn prune(State(state): State<AppState>, Query(q): Query<FilterQuery>) -> Result<Json<Value>, ApiError> {
+/// `POST /networks/prune`: `{"NetworksDeleted": [names]}`, `null` when none went (dockerd's
+/// nil slice).
+async fn prune(
+    State(state): State<AppState>,
+    Query(q): Query<FilterQuery>,
+) -> Result<Json<NetworkPruneReport>, ApiError> {
     state
         .blocking(move |engine| {
             let filters = Filters::from_json(&q.filters)?;
-            filters.validate(&["label", "label!", "until"])?;
-            if !filters.is_empty() {
-                return Err(ApiError::bad_request(
-                    "network prune filters are not supported yet",
-                ));
-            }
-            let removed = engine.prune_networks()?;
-            Ok(Json(json!({ "NetworksDeleted": removed })))
+            let removed = engine.prune_networks(&filters)?;
+            Ok(Json(NetworkPruneReport {
+                networks_deleted: (!removed.is_empty()).then_some(removed),
+            }))
         })
         .await
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct EndpointIpamBody {
-    #[serde(rename = "IPv4Address")]
-    ipv4_address: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct EndpointConfigBody {
-    #[serde(rename = "IPAMConfig")]
-    ipam_config: Option<EndpointIpamBody>,
-    aliases: Option<Vec<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct ConnectBody {
-    container: String,
-    endpoint_config: Option<EndpointConfigBody>,
 }
 
 /// `POST /networks/{id}/connect`.
 async fn connect(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ConnectBody>,
+    ApiJson(body): ApiJson<NetworkConnectBody>,
 ) -> Result<StatusCode, ApiError> {
     let endpoint = body.endpoint_config.unwrap_or_default();
     let ip = match endpoint
@@ -208,17 +167,12 @@ async fn connect(
         .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct DisconnectBody {
-    container: String,
-}
-
-/// `POST /networks/{id}/disconnect`.
+/// `POST /networks/{id}/disconnect`; `Force` changes nothing (a stopped container's
+/// endpoint goes as a running one's).
 async fn disconnect(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<DisconnectBody>,
+    ApiJson(body): ApiJson<NetworkDisconnectBody>,
 ) -> Result<StatusCode, ApiError> {
     state
         .blocking(move |engine| {

@@ -2,29 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{API_VERSION, ApiError, AppState, MIN_API_VERSION};
 
-// ANCHOR: ping
-/// `GET|HEAD /_ping`: `OK`, with the API version in the headers (how clients negotiate).
-pub async fn ping() -> Response {
-    let mut response = "OK".into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
-    );
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
-}
-// ANCHOR_END: ping
+pub use ch10_api::ping::ping;
 
 fn kernel_version() -> String {
     nix::sys::utsname::uname()
@@ -157,7 +139,8 @@ pub async fn info(State(state): State<AppState>) -> Result<Json<Value>, ApiError
                 "Isolation": "",
                 "InitBinary": "",
                 "SecurityOptions": [],
-                "Warnings": [],
+                // dockerd's: for each TCP host that anyone who reaches it can use
+                "Warnings": crate::daemon::listeners::tcp_warnings(&config),
             })))
         })
         .await

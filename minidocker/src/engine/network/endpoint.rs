@@ -28,7 +28,7 @@ pub struct EndpointRequest {
 }
 
 /// A container's endpoint, as made.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Attachment {
     pub network: NetworkRecord,
     pub settings: EndpointSettings,

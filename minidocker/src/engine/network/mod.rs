@@ -30,7 +30,7 @@ pub mod store;
 
 pub use endpoint::{Attachment, EndpointRequest};
 pub use networks::CreateNetworkOptions;
-pub use sandbox::{NetworkPlan, NetworkRunOptions, Sandbox};
+pub use sandbox::{NetworkPlan, NetworkRunOptions, Sandbox, SandboxEndpoints};
 pub use settings::{EndpointSettings, NetworkSettings, PortBinding};
 pub use store::{DEFAULT_BRIDGE, DEFAULT_NETWORK, NetworkRecord, NetworkStore};
 
@@ -52,6 +52,10 @@ pub enum NetworkError {
     /// A request Docker refuses (HTTP 400 from chapter 10 on); the message is Docker's.
     #[error("{0}")]
     Invalid(String),
+    /// `--network container:X` with no container X: looked up at start, as Docker does
+    /// (HTTP 404 then); a create goes on without it.
+    #[error("No such container: {0}")]
+    NoSuchContainer(String),
     /// A conflict with the current state (HTTP 409); the message is Docker's.
     #[error("{0}")]
     Conflict(String),

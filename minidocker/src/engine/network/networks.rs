@@ -222,17 +222,29 @@ impl Engine {
         Ok(record)
     }
 
-    /// `network prune`: every user-defined network no running container is on.
-    pub fn prune_networks(&self) -> Result<Vec<String>, NetworkError> {
+    /// `network prune`: every user-defined network no running container is on that the
+    /// filters keep (created before `until`, with the `label`s asked for and none of the
+    /// `label!`s, as Docker's `NetworksPrune`). Emits `destroy` for each, then `prune`.
+    pub fn prune_networks(&self, filters: &Filters) -> Result<Vec<String>, EngineError> {
+        filters.validate(&["label", "label!", "until"])?;
+        let until = crate::engine::container_prune::prune_until(filters)?;
         self.ensure_predefined_networks()?;
         let mut removed = Vec::new();
         for record in self.networks.list()? {
             if record.is_predefined() || !self.containers_on_network(&record.id).is_empty() {
                 continue;
             }
+            let created = chrono::DateTime::parse_from_rfc3339(&record.created).ok();
+            if until.is_some_and(|u| created.is_some_and(|t| t > u))
+                || !filters.match_kv_list("label", &record.labels)
+                || (filters.contains("label!") && filters.match_kv_list("label!", &record.labels))
+            {
+                continue;
+            }
             self.remove_network(&record.id)?;
             removed.push(record.name);
         }
+        self.prune_event("network", 0);
         Ok(removed)
     }
 

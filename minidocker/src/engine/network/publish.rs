@@ -164,6 +164,11 @@ impl Publication {
     }
     // ANCHOR_END: publish
 
+    /// Whether nothing is published: no proxy, no rule.
+    pub fn is_empty(&self) -> bool {
+        self.proxies.is_empty() && self.rules.is_empty()
+    }
+
     /// Deletes the rules (last made first) and stops the proxies.
     pub fn unpublish(&mut self) {
         let iptables = Iptables::new();

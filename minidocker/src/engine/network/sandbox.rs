@@ -79,6 +79,40 @@ impl NetworkPlan {
     }
     // ANCHOR_END: plan_namespace
 
+    /// At start, for `--network container:X`: X must run (Docker's 409 otherwise).
+    pub fn check_joinable(&self) -> Result<(), NetworkError> {
+        match self {
+            NetworkPlan::Container(target) if !target.state.running => Err(NetworkError::Conflict(format!(
+                "cannot join network of a non running container: {}",
+                target.id
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `NetworkSettings` of a container created and not yet started: the network it will
+    /// join, with what it asked for (`--ip`, `--network-alias`) and no ids or addresses yet,
+    /// as Docker shows it; `--network container:X` has none of its own.
+    pub fn created_settings(&self, opts: &NetworkRunOptions) -> NetworkSettings {
+        let name = match self {
+            NetworkPlan::Container(_) => return NetworkSettings::default(),
+            NetworkPlan::None => "none",
+            NetworkPlan::Host => "host",
+            NetworkPlan::Bridge(record) => record.name.as_str(),
+        };
+        let endpoint = super::EndpointSettings {
+            ipam_config: opts.ip.map(|ip| super::settings::EndpointIpamConfig {
+                ipv4_address: ip.to_string(),
+            }),
+            aliases: (!opts.aliases.is_empty()).then(|| opts.aliases.clone()),
+            ..super::EndpointSettings::default()
+        };
+        NetworkSettings {
+            networks: [(name.to_owned(), endpoint)].into(),
+            ..NetworkSettings::default()
+        }
+    }
+
     /// `HostConfig.NetworkMode`.
     pub fn mode_string(&self, asked: &str) -> String {
         match self {
@@ -96,6 +130,41 @@ pub struct Sandbox {
     attachments: Vec<Attachment>,
     publication: Option<Publication>,
     dns: Option<EmbeddedDns>,
+}
+
+/// A sandbox with nothing running in the process that connected it (no userland proxy, no
+/// DNS server): its endpoints, all that [`Engine::disconnect_sandbox`] needs, which another
+/// process (the shim again, after its small monitor) can take over.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SandboxEndpoints {
+    container_id: String,
+    attachments: Vec<Attachment>,
+}
+
+impl Sandbox {
+    /// Whether some of the sandbox runs as threads of this process: userland proxies of
+    /// published ports, an embedded DNS server.
+    pub fn runs_in_process(&self) -> bool {
+        self.dns.is_some() || self.publication.as_ref().is_some_and(|p| !p.is_empty())
+    }
+
+    /// Its endpoints, unless some of it runs in this process.
+    pub fn endpoints(&self) -> Option<SandboxEndpoints> {
+        (!self.runs_in_process()).then(|| SandboxEndpoints {
+            container_id: self.container_id.clone(),
+            attachments: self.attachments.clone(),
+        })
+    }
+}
+
+impl From<SandboxEndpoints> for Sandbox {
+    fn from(endpoints: SandboxEndpoints) -> Sandbox {
+        Sandbox {
+            container_id: endpoints.container_id,
+            attachments: endpoints.attachments,
+            ..Sandbox::default()
+        }
+    }
 }
 
 /// A resolver over the containers' records (see [`super::resolver`]).
@@ -154,13 +223,8 @@ impl Engine {
             let target = self
                 .containers
                 .find(other)
-                .map_err(|_| NetworkError::Invalid(format!("No such container: {other}")))?;
-            if !target.state.running {
-                return Err(NetworkError::Conflict(format!(
-                    "cannot join network of a non running container: {}",
-                    target.id
-                )));
-            }
+                .map_err(|_| NetworkError::NoSuchContainer(other.to_owned()))?;
+            // whether it runs is checked at start (`NetworkPlan::check_joinable`), as Docker does
             return Ok(NetworkPlan::Container(Box::new(target)));
         }
         let record = self.networks.find(mode)?;
