@@ -27,7 +27,10 @@ pub struct HttpAnswer {
     pub status: u16,
     /// Header lines as sent (`Api-Version: 1.41`).
     pub headers: Vec<String>,
+    /// The body as text (invalid UTF-8 replaced).
     pub body: String,
+    /// The body as sent (a tar from `GET /images/get`).
+    pub bytes: Vec<u8>,
 }
 
 impl HttpAnswer {
@@ -58,12 +61,22 @@ impl TestDaemon {
         let config = dir.path().join("daemon.json");
         std::fs::write(&config, "{}").expect("writing daemon.json");
         let socket = dir.path().join("minidocker.sock");
+        // This daemon replaces the one the CLI may have started for the data root (killed,
+        // so the containers it started run on for this one to find, as after a crash), and
+        // listens on its socket too, so `env.minidocker(…)` talks to it.
+        env.kill_daemon();
+        let env_socket = env.daemon_socket();
+        if let Some(run_dir) = env_socket.parent() {
+            std::fs::create_dir_all(run_dir).expect("creating the data root's run directory");
+        }
         let mut args: Vec<String> = [
             "daemon",
             "--data-root",
             &env.data_root().display().to_string(),
             "-H",
             &format!("unix://{}", socket.display()),
+            "-H",
+            &format!("unix://{}", env_socket.display()),
             "--pidfile",
             &dir.path().join("minidocker.pid").display().to_string(),
             "--config-file",
@@ -140,6 +153,13 @@ impl TestDaemon {
         http_on(&self.socket(), method, path, body)
     }
 
+    /// One HTTP/1.0 request on the socket with `headers` (a `Content-Type` among them replaces
+    /// the JSON one) and a body of any bytes (a tar for `POST /images/load`).
+    #[track_caller]
+    pub fn http_with(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpAnswer {
+        http_request_on(&self.socket(), method, path, headers, body)
+    }
+
     /// SIGTERM, then the daemon's output once it has exited.
     #[track_caller]
     pub fn stop(mut self) -> Output {
@@ -152,18 +172,39 @@ impl TestDaemon {
 /// One HTTP/1.0 request on the unix socket at `socket`.
 #[track_caller]
 pub fn http_on(socket: &Path, method: &str, path: &str, body: Option<&str>) -> HttpAnswer {
+    http_request_on(socket, method, path, &[], body.unwrap_or("").as_bytes())
+}
+
+/// One HTTP/1.0 request on the unix socket at `socket`, with `headers` and `body`; the
+/// `Content-Type` is JSON unless `headers` has one.
+#[track_caller]
+pub fn http_request_on(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpAnswer {
     let mut stream =
         UnixStream::connect(socket).unwrap_or_else(|e| panic!("connecting to {}: {e}", socket.display()));
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("a read timeout");
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let mut head = format!("{method} {path} HTTP/1.0\r\nHost: docker\r\n");
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
+    {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
     // A server may answer (413) and close before reading a large body: that is an answer.
-    if let Err(e) = stream.write_all(request.as_bytes()) {
+    if let Err(e) = stream.write_all(&request) {
         assert!(
             matches!(
                 e.kind(),
@@ -172,19 +213,27 @@ pub fn http_on(socket: &Path, method: &str, path: &str, body: Option<&str>) -> H
             "sending the request: {e}"
         );
     }
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("reading the answer");
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("reading the answer");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, bytes) = match split {
+        Some(at) => (
+            String::from_utf8_lossy(&raw[..at]).into_owned(),
+            raw[at + 4..].to_vec(),
+        ),
+        None => (String::from_utf8_lossy(&raw).into_owned(), Vec::new()),
+    };
     let mut lines = head.lines();
     let status = lines
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {raw:?}"));
+        .unwrap_or_else(|| panic!("no status line in {head:?}"));
     HttpAnswer {
         status,
         headers: lines.map(str::to_owned).collect(),
-        body: body.to_owned(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     }
 }
 

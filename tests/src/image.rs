@@ -133,3 +133,23 @@ pub fn summarize_tar(bytes: &[u8]) -> std::io::Result<Vec<EntrySummary>> {
     entries.sort();
     Ok(entries)
 }
+
+/// A tar of `(name, data)` files, the names written as they are (`../escaped` too: hostile
+/// archives are made this way).
+pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        // set_path refuses `..`; a hostile archive writes the name field itself
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_cksum();
+        tar.append(&header, *data).expect("appending");
+    }
+    tar.into_inner().expect("a tar")
+}

@@ -45,7 +45,8 @@ pub enum Leak {
     /// A link or firewall chain of minidocker's in the host's network namespace (tests make
     /// theirs in namespaces of their own).
     Network(String),
-    /// A daemon, shim or exec helper of minidocker's still running (pid and command line).
+    /// A daemon, shim (or shim's monitor) or exec helper of minidocker's still running (pid and
+    /// command line).
     Helper(String),
 }
 
@@ -174,6 +175,33 @@ pub fn leftover_cgroups(hierarchies: &[PathBuf]) -> Vec<PathBuf> {
     found
 }
 
+/// Removes the `minidocker` cgroup parent under this process's own cgroup in each hierarchy
+/// when nothing is left in it, and returns the directories removed. The engines the tests
+/// start make it on first use and share it, so no single test may remove it; once every test
+/// has ended, an empty one is only a leftover. rmdir(2) refuses a cgroup with children or
+/// processes, so one still in use stays.
+pub fn remove_empty_cgroup_parents() -> Vec<PathBuf> {
+    let Ok(hierarchy) = ch06_cgroups::Hierarchy::detect() else {
+        return Vec::new();
+    };
+    let mut own: Vec<PathBuf> = ch06_cgroups::Controller::V1
+        .iter()
+        .filter_map(|c| hierarchy.own_v1_dir(*c).ok())
+        .chain(hierarchy.own_v2_dir().ok())
+        .map(|dir| dir.join(CGROUP_PARENT))
+        .collect();
+    own.sort();
+    own.dedup();
+    own.into_iter()
+        .filter(|parent| {
+            let empty = std::fs::read_dir(parent).is_ok_and(|mut entries| {
+                !entries.any(|e| e.is_ok_and(|e| e.file_type().is_ok_and(|t| t.is_dir())))
+            });
+            empty && std::fs::remove_dir(parent).is_ok()
+        })
+        .collect()
+}
+
 fn is_leaked_mount(m: &MountEntry, temps: &[PathBuf]) -> bool {
     let path = m.mount_point.to_string_lossy();
     if path.contains(ORACLE_MARK) {
@@ -227,8 +255,8 @@ fn container_rootfs_ids(roots: &[PathBuf]) -> HashSet<DirId> {
         .collect()
 }
 
-/// `minidocker daemon`, `minidocker shim` and `minidocker exec-helper` processes: a test's
-/// daemon and the shims it started should all be gone when the test is.
+/// `minidocker daemon`, `minidocker shim` (or `minidocker-shim`) and `minidocker exec-helper`
+/// processes: a test's daemon and the shims it started should all be gone when the test is.
 pub fn engine_helpers() -> Vec<String> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -246,14 +274,15 @@ pub fn engine_helpers() -> Vec<String> {
             .filter(|a| !a.is_empty())
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        let is_minidocker = args
-            .first()
-            .is_some_and(|a| a.rsplit('/').next() == Some("minidocker"));
-        if is_minidocker
-            && matches!(
-                args.get(1).map(String::as_str),
-                Some("daemon" | "shim" | "exec-helper")
-            )
+        let program = args.first().and_then(|a| a.rsplit('/').next());
+        // a shim is `minidocker-shim` while its container runs
+        let is_monitor = program == Some("minidocker-shim");
+        if is_monitor
+            || program == Some("minidocker")
+                && matches!(
+                    args.get(1).map(String::as_str),
+                    Some("daemon" | "shim" | "exec-helper")
+                )
         {
             found.push(format!("{pid} {}", args.join(" ")));
         }

@@ -12,6 +12,8 @@
 //! - [`test_net`]: [`TestNet`], the network namespace a test's minidocker runs in.
 //! - [`host`]: what the host has: mounts, processes and their root directories.
 //! - [`leaks`]: what minidocker tests may have left behind (used by the `leak-check` binary).
+//! - [`registry`]: [`registry::Registry`], a real registry on 127.0.0.1 in a test's namespace.
+//! - [`store`]: what a data root's image store holds (nothing left behind by a failure).
 //! - [`text`]: Docker's messages, id redaction, shell quoting.
 //!
 //! Running them (as root; as another user every test passes as `skipped: needs root`):
@@ -31,7 +33,9 @@ pub mod host;
 pub mod image;
 pub mod leaks;
 pub mod process;
+pub mod registry;
 pub mod root;
+pub mod store;
 pub mod test_env;
 pub mod test_net;
 pub mod text;

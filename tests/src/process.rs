@@ -19,8 +19,24 @@ use nix::unistd::Pid;
 use crate::test_net::TestNet;
 use crate::text::command_line;
 
-/// How long a command may run before the test fails.
+/// How long a command may run before the test fails (times [`time_scale`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every timeout of the harness is multiplied by: `MINIDOCKER_E2E_TIME_SCALE`, a whole
+/// number, 1 when unset. The lab VM runs under TCG emulation on a busy CI host, where
+/// starting a daemon alone can take longer than 30 s; `scripts/vm-tests` sets it there.
+pub fn time_scale() -> u32 {
+    std::env::var("MINIDOCKER_E2E_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
+/// `timeout` times [`time_scale`].
+pub fn scaled(timeout: Duration) -> Duration {
+    timeout * time_scale()
+}
 
 /// What a user sees: stdout, stderr and the exit code (128+N when killed by signal N).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +144,7 @@ impl Cmd {
             args: Vec::new(),
             envs: Vec::new(),
             stdin: StdinMode::Null,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: scaled(DEFAULT_TIMEOUT),
             net: None,
             term_with_test: false,
         }
@@ -183,7 +199,7 @@ impl Cmd {
     }
 
     pub fn timeout(mut self, timeout: Duration) -> Cmd {
-        self.timeout = timeout;
+        self.timeout = scaled(timeout);
         self
     }
 

@@ -6,8 +6,10 @@
 //! parent of the test's own, `minidocker/<data root's name>` (`MINIDOCKER_CGROUP_PARENT`, the
 //! same as `minidocker --cgroup-parent`), so tests running in parallel never share one. It runs
 //! in its own network namespace ([`TestNet`]), so its bridges and NAT rules never touch the
-//! host's network. On drop
-//! it:
+//! host's network. The minidocker CLI is a client of a daemon: the env's first command starts
+//! the data root's own (`<data-root>/run/minidocker.sock`, in the env's network namespace).
+//! On drop it:
+//! 0. stops that daemon (SIGTERM, by the pid in its pid file);
 //! 1. kills (SIGKILL, by pid) every process whose root is the data root or below it, and waits
 //!    until they are gone;
 //! 2. kills what is left in the test's cgroups and removes them, the parent included;
@@ -79,11 +81,20 @@ impl TestEnv {
             .prefix(DATA_ROOT_PREFIX)
             .tempdir()
             .unwrap_or_else(|e| panic!("creating a data root in {}: {e}", std::env::temp_dir().display()));
-        TestEnv {
+        let env = TestEnv {
             root: dir.keep(),
             image_id: String::new(),
             net: net.clone(),
-        }
+        };
+        // The first command starts the data root's daemon and says so on stderr: done here,
+        // so every command a test runs prints only its own output.
+        let out = env.minidocker(&["ps", "-q"]);
+        assert!(
+            out.code == 0 && out.stderr.contains("started one in the background"),
+            "starting the daemon of {} failed:\n{out}",
+            env.root.display()
+        );
+        env
     }
 
     /// The network namespace this test's minidocker runs in.
@@ -107,7 +118,69 @@ impl TestEnv {
             .args(args)
             .env("MINIDOCKER_DATA_ROOT", &self.root)
             .env("MINIDOCKER_CGROUP_PARENT", self.cgroup_parent())
+            .env_remove("DOCKER_HOST")
             .in_net(&self.net)
+    }
+
+    /// The socket of the daemon the CLI starts for this data root when none answers
+    /// (`<data-root>/run/minidocker.sock`; a [`crate::TestDaemon`] listens there too).
+    pub fn daemon_socket(&self) -> PathBuf {
+        self.root.join("run/minidocker.sock")
+    }
+
+    /// Stops the daemon the CLI started for this data root, if one runs: SIGTERM (its clean
+    /// shutdown, which stops its containers), then SIGKILL if it has not exited after 20 s.
+    pub fn stop_daemon(&self) {
+        self.end_daemon(Signal::SIGTERM);
+    }
+
+    /// Kills the daemon the CLI started for this data root, if one runs, with SIGKILL: its
+    /// containers run on under their shims, for the daemon that replaces it to find.
+    pub fn kill_daemon(&self) {
+        self.end_daemon(Signal::SIGKILL);
+    }
+
+    /// Sends `signal` to the data root's daemon and waits until it is gone (SIGKILL after
+    /// 20 s). Its pid is read from its pid file and checked to be a `minidocker daemon` of
+    /// this data root before it is signalled.
+    fn end_daemon(&self, signal: Signal) {
+        let pidfile = self.root.join("run/minidocker.pid");
+        let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|text| text.trim().parse::<i32>().ok())
+        else {
+            return;
+        };
+        let is_our_daemon = |pid: i32| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+                let root = self.root.as_os_str().as_encoded_bytes();
+                args.get(1) == Some(&&b"daemon"[..]) && args.contains(&root)
+            })
+        };
+        if !is_our_daemon(pid) {
+            return;
+        }
+        let pid = Pid::from_raw(pid);
+        let _ = kill(pid, signal);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // Gone once its socket no longer answers too: a dying process loses its memory (and
+        // so its /proc cmdline) before its files, the listening socket among them.
+        let answers = || std::os::unix::net::UnixStream::connect(self.daemon_socket()).is_ok();
+        while is_our_daemon(pid.as_raw()) || answers() {
+            if Instant::now() > deadline {
+                eprintln!(
+                    "minidocker-e2e: the daemon of {} ignored {signal}; killing it",
+                    self.root.display()
+                );
+                if is_our_daemon(pid.as_raw()) {
+                    let _ = kill(pid, Signal::SIGKILL);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// The parent of this test's containers' cgroups, relative to the test's own cgroup:
@@ -163,7 +236,7 @@ impl TestEnv {
     }
 
     /// Kills what is left in the test's cgroups (by pid, frozen or not: chapter 6's
-    /// `kill_all`), removes them, then the test's cgroup parent.
+    /// `kill_all`), removes them, then the test's cgroup parent, and the shared one if empty.
     fn remove_cgroups_inside(&self) {
         let mut names: Vec<String> = self
             .cgroups_inside()
@@ -185,6 +258,10 @@ impl TestEnv {
         {
             eprintln!("minidocker-e2e: removing cgroup parent {parent}: {e}");
         }
+        // The shared `minidocker` parent too once no test uses it: rmdir(2) refuses it while
+        // another test's parent is inside, and a test making its own meanwhile makes it again
+        // (chapter 6's `Placement::create`).
+        crate::leaks::remove_empty_cgroup_parents();
     }
 
     /// Runs `minidocker ARGS...` to completion.
@@ -274,7 +351,7 @@ impl TestEnv {
     /// (`State.Pid`), after checking that this process's root really is inside the data root.
     #[track_caller]
     pub fn wait_for_running(&self, name: &str, timeout: Duration) -> Pid {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + crate::process::scaled(timeout);
         loop {
             if let Some((_, config)) = self.find_container(name) {
                 let pid = config["State"]["Pid"].as_i64().unwrap_or(0);
@@ -349,6 +426,13 @@ impl Default for TestEnv {
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.root.join("daemon.log");
+            if let Ok(text) = std::fs::read_to_string(&log) {
+                eprintln!("--- {}:\n{text}", log.display());
+            }
+        }
+        self.stop_daemon();
         self.kill_processes_inside();
         self.remove_cgroups_inside();
         self.unmount_inside();

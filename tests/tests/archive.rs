@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use minidocker_e2e::image::{MARKER_CONTENT, MARKER_PATH};
+use minidocker_e2e::image::{MARKER_CONTENT, MARKER_PATH, tar_of};
 use minidocker_e2e::text::redact_ids;
 use minidocker_e2e::{TestEnv, minidocker_bin, root_test};
 
@@ -97,25 +97,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .expect("writing to sha256sum");
     let out = child.wait_with_output().expect("sha256sum ends");
     String::from_utf8_lossy(&out.stdout)[..64].to_owned()
-}
-
-/// A tar of `(name, data)` files.
-fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    for (name, data) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(0);
-        header.set_entry_type(tar::EntryType::Regular);
-        // set_path refuses `..`; a hostile archive writes the name field itself
-        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
-        header.set_cksum();
-        tar.append(&header, *data).expect("appending");
-    }
-    tar.into_inner().expect("a tar")
 }
 
 /// A classic docker-archive (`manifest.json`, a config, layer tars) tagged `evil:latest`.

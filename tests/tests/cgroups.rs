@@ -49,7 +49,7 @@ fn keyed(text: &str, key: &str) -> Option<u64> {
 
 /// Polls `check` every 20ms until it holds or `timeout` passes.
 fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now() + minidocker_e2e::process::scaled(timeout);
     loop {
         if check() {
             return true;

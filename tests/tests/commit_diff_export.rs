@@ -12,14 +12,25 @@ use std::time::Duration;
 use minidocker_e2e::text::redact_ids;
 use minidocker_e2e::{TestEnv, minidocker_bin, root_test};
 
-/// The entries of a tar file: name → (size, kind letter as `tar tv` prints it).
-fn tar_listing(path: &Path) -> BTreeMap<String, (u64, char)> {
+/// The entries of a tar file: name → what `describe` says of the entry.
+fn tar_entries<T>(
+    path: &Path,
+    mut describe: impl FnMut(&mut tar::Entry<'_, std::fs::File>) -> T,
+) -> BTreeMap<String, T> {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
     let mut archive = tar::Archive::new(file);
     let mut out = BTreeMap::new();
     for entry in archive.entries().expect("a tar") {
         let mut entry = entry.expect("an entry");
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        out.insert(name, describe(&mut entry));
+    }
+    out
+}
+
+/// The entries of a tar file: name → (size, kind letter as `tar tv` prints it).
+fn tar_listing(path: &Path) -> BTreeMap<String, (u64, char)> {
+    tar_entries(path, |entry| {
         let kind = match entry.header().entry_type() {
             tar::EntryType::Directory => 'd',
             tar::EntryType::Symlink => 'l',
@@ -29,9 +40,8 @@ fn tar_listing(path: &Path) -> BTreeMap<String, (u64, char)> {
         };
         let mut data = Vec::new();
         entry.read_to_end(&mut data).expect("entry data");
-        out.insert(name, (data.len() as u64, kind));
-    }
-    out
+        (data.len() as u64, kind)
+    })
 }
 
 /// An image's config as stored (`imagedb/content/sha256/<hex>`).
@@ -178,6 +188,43 @@ fn export_import_run() {
     env.minidocker(&["import", "-c", "RUN x", tar_arg])
         .assert_code(1)
         .assert_stderr("Error response from daemon: run is not a valid change command\n");
+}
+
+/// Owners are named as the container names them (dockerd archives in a chroot of the
+/// container): `root/root`, `nobody` for 65534, and only the number for uid 1, which busybox
+/// does not name (a Debian host calls it `daemon`). Docker (oracle), `tar -tv` of the export:
+/// `drwxr-xr-x root/root … bin/`, `-rw-r--r-- 1/1 … f1`.
+#[test]
+fn export_names_owners_as_the_container_does() {
+    root_test!();
+    let env = TestEnv::new();
+    env.run(&[
+        "--name",
+        "owners",
+        "busybox",
+        "sh",
+        "-c",
+        "touch /f1 /f2; chown 1:1 /f1; chown 65534 /f2",
+    ])
+    .assert_code(0);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let tar = dir.path().join("owners.tar");
+    env.minidocker(&["export", "-o", tar.to_str().expect("utf-8"), "owners"])
+        .assert_clean_success();
+    let owners = tar_entries(&tar, |entry| {
+        let header = entry.header();
+        let named = |n: Option<&[u8]>| String::from_utf8_lossy(n.unwrap_or_default()).into_owned();
+        format!(
+            "{}/{} {}:{}",
+            named(header.username_bytes()),
+            named(header.groupname_bytes()),
+            header.uid().expect("uid"),
+            header.gid().expect("gid")
+        )
+    });
+    assert_eq!(owners.get("bin/").map(String::as_str), Some("root/root 0:0"));
+    assert_eq!(owners.get("f1").map(String::as_str), Some("/ 1:1"));
+    assert_eq!(owners.get("f2").map(String::as_str), Some("nobody/root 65534:0"));
 }
 
 #[test]

@@ -79,6 +79,38 @@ fn a_detached_container_logs_stops_and_is_removed() {
     );
 }
 
+/// `rm -f` of a running `--rm` container races with the container's own removal once it has
+/// been killed: `rm -f` wins, as with dockerd (its removal marks the container as being
+/// removed, the auto-removal that follows finds that and leaves it), and nothing is left.
+#[test]
+fn rm_force_of_a_running_rm_container_removes_it_once() {
+    root_test!();
+    let env = TestEnv::new();
+    let daemon = TestDaemon::start(&env, &[]);
+    for round in 0..5 {
+        let name = format!("brief{round}");
+        daemon
+            .docker(&["run", "-d", "--rm", "--name", &name, "busybox", "sleep", "100"])
+            .assert_code(0);
+        env.wait_for_running(&name, Duration::from_secs(30));
+        let rm = daemon.docker(&["rm", "-f", &name]);
+        assert_eq!(
+            (rm.code, rm.stdout.as_str(), rm.stderr.as_str()),
+            (0, format!("{name}\n").as_str(), ""),
+            "{rm}"
+        );
+    }
+    assert_eq!(daemon.docker(&["ps", "-aq"]).stdout, "");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !env.container_ids().is_empty() {
+        assert!(Instant::now() < deadline, "left: {:?}", env.container_ids());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // and the daemon had no failed auto-removal to report
+    let daemon_output = daemon.stop();
+    assert!(!daemon_output.stderr.contains("auto-removing"), "{daemon_output}");
+}
+
 #[test]
 fn kill_and_wait_report_the_signal_in_the_exit_code() {
     root_test!();

@@ -311,7 +311,8 @@ fn containers_are_found_before_images_and_missing_ones_named() {
     let by_type = json_of(&env, &["inspect", "--type", "container", "busybox"]);
     assert_eq!(by_type[0]["Name"], "/busybox");
 
-    // Docker 20.10's CLI: `[]`, then the error, exit 1
+    // the Docker CLI (28.2.2 against Docker 20.10): `[]`, then the error, exit 1; the
+    // daemon's words when a kind was asked for, its own when nothing of any kind was found
     env.minidocker(&["inspect", "nosuch"])
         .assert_code(1)
         .assert_stdout("[]\n")
@@ -319,15 +320,18 @@ fn containers_are_found_before_images_and_missing_ones_named() {
     env.minidocker(&["container", "inspect", "nosuch"])
         .assert_code(1)
         .assert_stdout("[]\n")
-        .assert_stderr("Error: No such container: nosuch\n");
+        .assert_stderr("Error response from daemon: No such container: nosuch\n");
     env.minidocker(&["inspect", "--type", "container", env.image_id()])
         .assert_code(1)
-        .assert_stderr(&format!("Error: No such container: {}\n", env.image_id()));
+        .assert_stderr(&format!(
+            "Error response from daemon: No such container: {}\n",
+            env.image_id()
+        ));
     // the ones found are printed, the others named after them
     env.minidocker(&["container", "inspect", "-f", "{{.Name}}", "busybox", "nosuch"])
         .assert_code(1)
         .assert_stdout("/busybox\n")
-        .assert_stderr("Error: No such container: nosuch\n");
+        .assert_stderr("Error response from daemon: No such container: nosuch\n");
     env.minidocker(&["container", "inspect"])
         .assert_code(1)
         .assert_stderr(

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -16,98 +16,9 @@ use std::time::{Duration, Instant};
 
 use minidocker_e2e::image::busybox_rootfs_tar;
 use minidocker_e2e::process::Output;
-use minidocker_e2e::text::redact_ids;
+use minidocker_e2e::registry::{Registry, free_port, redact};
+use minidocker_e2e::store::{assert_no_staging_left, store_listing};
 use minidocker_e2e::{TestEnv, TestNet, root_test};
-
-const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
-
-/// Debian's `docker-registry` on a free port of 127.0.0.1. Dropping it (a panic too) kills it
-/// by its pid and removes its directory (config, storage, log).
-struct Registry {
-    child: Child,
-    host: String,
-    dir: tempfile::TempDir,
-}
-
-impl Registry {
-    #[track_caller]
-    fn start(net: &TestNet) -> Registry {
-        assert!(
-            Path::new(REGISTRY_BINARY).exists(),
-            "{REGISTRY_BINARY} is missing: apt-get install docker-registry"
-        );
-        let dir = tempfile::Builder::new()
-            .prefix("minidocker-e2e-registry-")
-            .tempdir()
-            .expect("a directory for the registry");
-        let host = format!("127.0.0.1:{}", free_port(net));
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  \
-                 delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
-                dir.path().join("storage").display()
-            ),
-        )
-        .expect("writing the registry config");
-        let log = std::fs::File::create(dir.path().join("registry.log")).expect("registry log");
-        let mut command = Command::new(REGISTRY_BINARY);
-        net.enter_on_spawn(&mut command);
-        let child = command
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("registry log"))
-            .stderr(log)
-            .spawn()
-            .expect("starting docker-registry");
-        let mut registry = Registry { child, host, dir };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while net.run(|| TcpStream::connect(&registry.host)).is_err() {
-            if let Ok(Some(status)) = registry.child.try_wait() {
-                panic!("docker-registry exited with {status}: {}", registry.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "docker-registry did not listen: {}",
-                registry.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        registry
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
-    }
-
-    /// The file the registry serves blob `digest` (`sha256:…`) from.
-    fn blob_file(&self, digest: &str) -> PathBuf {
-        let hex = digest.trim_start_matches("sha256:");
-        self.dir
-            .path()
-            .join("storage/docker/registry/v2/blobs/sha256")
-            .join(&hex[..2])
-            .join(hex)
-            .join("data")
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // SIGKILL to our own child, by its pid
-        let _ = self.child.wait();
-    }
-}
-
-/// A port nothing listens on in `net` (taken from the kernel, then released).
-fn free_port(net: &TestNet) -> u16 {
-    net.run(|| TcpListener::bind("127.0.0.1:0"))
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// A tiny HTTP server on 127.0.0.1 serving fixed bodies by path (one request per connection),
 /// for images a real registry would refuse to store. Stopped on drop.
@@ -211,68 +122,6 @@ fn sha256(bytes: &[u8]) -> String {
     let _ = writer.join();
     assert!(child.wait().expect("sha256sum").success());
     format!("sha256:{}", &out[..64])
-}
-
-/// Output for a snapshot: the registry's port, digests, 12-hex layer ids and manifest sizes
-/// replaced by placeholders.
-fn redact(out: &Output, hosts: &[&str]) -> String {
-    let mut text = out.transcript();
-    for host in hosts {
-        text = text.replace(host, "127.0.0.1:PORT");
-    }
-    let is_hex = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    redact_ids(&text)
-        .lines()
-        .map(|line| {
-            let line = match line.split_at_checked(12) {
-                Some((id, rest)) if is_hex(id) && rest.starts_with(": ") => format!("<layer>{rest}"),
-                _ => line.to_owned(),
-            };
-            match line.rsplit_once(" size: ") {
-                Some((head, n)) if n.bytes().all(|b| b.is_ascii_digit()) => format!("{head} size: <n>\n"),
-                _ => line + "\n",
-            }
-        })
-        .collect()
-}
-
-/// Every path under the data root's `image/` and `overlay2/` (directories end in `/`; links are
-/// not followed), plus the content of `repositories.json`: what a failed pull must not change.
-fn store_listing(env: &TestEnv) -> Vec<String> {
-    let mut out = Vec::new();
-    let root = env.data_root();
-    let mut stack = vec![root.join("image"), root.join("overlay2")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let relative = path.strip_prefix(root).unwrap_or(&path).display().to_string();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                out.push(format!("{relative}/"));
-                stack.push(path);
-            } else {
-                out.push(relative);
-            }
-        }
-    }
-    out.sort();
-    out.push(std::fs::read_to_string(root.join("image/overlay2/repositories.json")).unwrap_or_default());
-    out
-}
-
-/// Nothing is left in `<data-root>/tmp`, where downloads are staged.
-#[track_caller]
-fn assert_no_staging_left(env: &TestEnv) {
-    let tmp = env.data_root().join("tmp");
-    let left: Vec<_> = std::fs::read_dir(&tmp)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "staged files left behind: {left:?}");
 }
 
 /// `repositories.json` of `env` as JSON.
@@ -558,10 +407,7 @@ fn failed_pulls_say_why_like_docker_and_leave_the_store_as_it_was() {
 /// returns its digest and file.
 #[track_caller]
 fn tamper_layer_blob(registry: &Registry) -> (String, PathBuf) {
-    let blobs = registry
-        .dir
-        .path()
-        .join("storage/docker/registry/v2/blobs/sha256");
+    let blobs = registry.blobs_dir();
     for prefix in std::fs::read_dir(&blobs).expect("the registry's blobs").flatten() {
         for blob in std::fs::read_dir(prefix.path()).expect("a blob dir").flatten() {
             let hex = blob.file_name().to_string_lossy().into_owned();

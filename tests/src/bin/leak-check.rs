@@ -1,6 +1,7 @@
 //! `cargo run -p minidocker-e2e --bin leak-check`: lists what minidocker tests left on the host
 //! (mounts, container processes, the harness's data roots) and exits 1 if anything is left.
-//! See `minidocker_e2e::leaks` for what counts.
+//! See `minidocker_e2e::leaks` for what counts. With nothing left, it removes the (empty)
+//! `minidocker` cgroup parents the tests' engines made under its own cgroup.
 
 fn main() {
     if !nix::unistd::geteuid().is_root() {
@@ -10,6 +11,9 @@ fn main() {
     }
     let leaks = minidocker_e2e::leaks::scan();
     if leaks.is_empty() {
+        for parent in minidocker_e2e::leaks::remove_empty_cgroup_parents() {
+            println!("leak-check: removed the empty cgroup parent {}", parent.display());
+        }
         println!("leak-check: nothing left behind");
         return;
     }

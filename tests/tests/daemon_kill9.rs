@@ -1,0 +1,185 @@
+//! A daemon killed with SIGKILL loses nothing (issue 9): its containers keep running under
+//! their shims and keep logging, a container that ends while no daemon runs has its exit
+//! recorded, and the next daemon finds all of it: containers, their logs and exit codes, the
+//! images, the user networks, the events. Then 50 containers started and removed in parallel
+//! leave nothing behind.
+
+use std::time::{Duration, Instant};
+
+use minidocker_e2e::{TestDaemon, TestEnv, root_test};
+
+/// The daemon's pid, from its pid file.
+fn daemon_pid(daemon: &TestDaemon) -> nix::unistd::Pid {
+    let text = std::fs::read_to_string(daemon.pidfile()).expect("the daemon's pid file");
+    nix::unistd::Pid::from_raw(text.trim().parse().expect("a pid"))
+}
+
+/// The size of container `id`'s json-file log.
+fn log_size(env: &TestEnv, id: &str) -> u64 {
+    let path = env.containers_dir().join(id).join(format!("{id}-json.log"));
+    std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
+}
+
+#[test]
+fn a_daemon_killed_with_sigkill_loses_nothing() {
+    root_test!();
+    let env = TestEnv::new();
+    let first = TestDaemon::start(&env, &[]);
+    first.docker(&["network", "create", "kept"]).assert_code(0);
+    let ticker = first.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        "--network",
+        "kept",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do echo tick; sleep 0.1; done",
+    ]);
+    ticker.assert_code(0);
+    let ticker_id = ticker.stdout.trim().to_owned();
+    let short = first.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "short",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 2; echo bye; exit 7",
+    ]);
+    short.assert_code(0);
+    let ticker_pid = env.wait_for_running("ticker", Duration::from_secs(30));
+    env.wait_for_running("short", Duration::from_secs(30));
+    let images_before = first
+        .docker(&["images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"])
+        .stdout;
+
+    nix::sys::signal::kill(daemon_pid(&first), nix::sys::signal::Signal::SIGKILL)
+        .expect("killing the daemon");
+    drop(first);
+
+    // With no daemon: the container runs on and its log grows; `short` ends.
+    let size = log_size(&env, &ticker_id);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while log_size(&env, &ticker_id) <= size {
+        assert!(Instant::now() < deadline, "the log did not grow without a daemon");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env
+        .find_container("short")
+        .is_some_and(|(_, c)| c["State"]["Running"] == true)
+    {
+        assert!(Instant::now() < deadline, "short did not end without a daemon");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        nix::sys::signal::kill(ticker_pid, None).is_ok(),
+        "ticker died with its daemon"
+    );
+
+    let second = TestDaemon::start(&env, &[]);
+    second
+        .docker(&["ps", "--format", "{{.Names}} {{.Status}}"])
+        .assert_code(0);
+    assert!(
+        second.docker(&["ps", "--format", "{{.Names}}"]).stdout == "ticker\n",
+        "the running container was not found again"
+    );
+    // the exit that happened while no daemon ran is on record, with its output
+    let state = second.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "short"]);
+    assert_eq!(state.stdout, "exited 7\n", "{state}");
+    assert_eq!(second.docker(&["wait", "short"]).stdout, "7\n");
+    assert_eq!(second.docker(&["logs", "short"]).stdout, "bye\n");
+    // The docker CLI sends `--until` in whole seconds, and `short` ended less than a second
+    // ago: a second from now is after its `die` (the stream waits until then).
+    let until = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs()
+        + 1)
+    .to_string();
+    let events = second.docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until,
+        "--filter",
+        "container=short",
+        "--filter",
+        "event=die",
+        "--format",
+        "{{.Status}} {{index .Actor.Attributes \"exitCode\"}}",
+    ]);
+    assert_eq!(events.stdout, "die 7\n", "{events}");
+    // images and networks are all there
+    assert_eq!(
+        second
+            .docker(&["images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"])
+            .stdout,
+        images_before
+    );
+    assert!(
+        second
+            .docker(&["network", "ls", "--format", "{{.Name}}"])
+            .stdout
+            .lines()
+            .any(|n| n == "kept"),
+        "the user network was lost"
+    );
+    // the adopted container is still the daemon's to stop, and its end is reported
+    let logs = second.docker(&["logs", "--tail", "1", "ticker"]);
+    assert_eq!(logs.stdout, "tick\n", "{logs}");
+    second
+        .docker(&["stop", "-t", "1", "ticker"])
+        .assert_clean_success();
+    let stopped = second.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "ticker"]);
+    assert_eq!(stopped.stdout, "exited 137\n", "{stopped}");
+    second.docker(&["rm", "ticker", "short"]).assert_code(0);
+    second.docker(&["network", "rm", "kept"]).assert_code(0);
+}
+
+#[test]
+fn fifty_containers_started_and_removed_in_parallel_leave_nothing_behind() {
+    root_test!();
+    let env = TestEnv::new();
+    let daemon = TestDaemon::start(&env, &[]);
+    let runs: Vec<_> = (0..50)
+        .map(|i| {
+            daemon
+                .docker_cmd(&[
+                    "run",
+                    "--rm",
+                    "--name",
+                    &format!("par{i}"),
+                    "busybox",
+                    "sh",
+                    "-c",
+                    &format!("echo {i}"),
+                ])
+                .timeout(Duration::from_secs(300))
+                .spawn()
+        })
+        .collect();
+    for (i, run) in runs.into_iter().enumerate() {
+        let out = run.wait();
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, format!("{i}\n").as_str()),
+            "par{i}: {out}"
+        );
+    }
+    assert_eq!(daemon.docker(&["ps", "-aq"]).stdout, "");
+    assert_eq!(env.container_ids(), Vec::<String>::new(), "containers left");
+    assert_eq!(env.mounts_inside(), vec![], "mounts left");
+    assert_eq!(
+        env.cgroups_inside(),
+        Vec::<std::path::PathBuf>::new(),
+        "cgroups left"
+    );
+    assert_eq!(env.processes_inside(), vec![], "processes left");
+}
