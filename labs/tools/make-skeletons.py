@@ -704,7 +704,146 @@ def lab07():
         ])
 
 
-LABS = {'01': lab01, '02': lab02, '03': lab03, '04': lab04, '05': lab05, '06': lab06, '07': lab07}
+def lab08():
+    ch = ROOT + '/chapters/08-exec/src/'
+    lab = ROOT + '/labs/08-exec/src/'
+    check = '`labs/check 08` tells you how far you are.'
+    generate(ch + 'cgroup.rs', lab + 'cgroup.rs',
+        ['**Lab 08 skeleton.** Exercise `ex1`: write [`cgroups_to_join`] (the `todo!()`;',
+         '[`join_cgroups`] below is built on it). ' + check],
+        bodies=[
+            ('cgroups_to_join',
+             ['ex1: for each controller of `Controller::V1`, the two processes\' cgroups are',
+              '`ours.own_v1.get(controller.name())` and the same in `theirs`. Where both exist, differ,',
+              'and the controller is mounted (`theirs.v1_mount(controller)`), the directory is',
+              '`theirs.own_v1_dir(controller)?`; keep each directory once (`cpu,cpuacct` is one',
+              'hierarchy). Then the unified hierarchy: when `theirs.unified` is mounted and',
+              '`own_unified` differs between the two, add `theirs.own_v2_dir()?`.'],
+             'ex1: a Vec of theirs.own_v1_dir(c)? for each Controller::V1 whose own_v1 paths differ (once each), then theirs.own_v2_dir()? if own_unified differs'),
+        ])
+    generate(ch + 'fork.rs', lab + 'fork.rs',
+        ['**Lab 08 skeleton.** Exercise `ex2`: write [`wait_exit_code`] and [`run_joined`] (the two',
+         '`todo!()`s; [`fork_child`] is done). ' + check],
+        bodies=[
+            ('wait_exit_code',
+             ['ex2: `waitpid(pid, None)` in a loop: `WaitStatus::Exited(_, code)` is the code,',
+              '`WaitStatus::Signaled(_, signal, _)` is 128 + `signal as i32`; any other status (stopped,',
+              'continued) and `Err(Errno::EINTR)` mean wait again; another error is',
+              '`ExecError::Wait { pid, source }`.'],
+             'ex2: loop { match waitpid(pid, None) { Exited => code, Signaled => 128 + signal, other or EINTR => continue, Err => ExecError::Wait } }'),
+            ('run_joined',
+             ['ex2: join first (`join_container(target)?`: the cgroups, then the namespaces), then',
+              'fork (`fork_child(body)`, an unsafe call: pass the caller\'s promise on), then wait for',
+              'the child and return its exit code.'],
+             'ex2: join_container(target)?; let child = unsafe { fork_child(body) }?; wait_exit_code(child)'),
+        ])
+    generate(ch + 'terminal.rs', lab + 'terminal.rs',
+        ['**Lab 08 skeleton.** Exercise `ex3`: write [`make_controlling_stdio`],',
+         '[`become_session_leader`] and [`set_window_size`] (the three `todo!()`s; opening the pty',
+         'is done). ' + check],
+        bodies=[
+            ('make_controlling_stdio',
+             ['ex3: three steps, each error naming `slave_path`: hand the slave to `uid`',
+              '(`nix::unistd::fchown`, `TerminalError::Chown`); make it the controlling terminal',
+              '(`unsafe { tiocsctty(slave.as_raw_fd(), 0) }`, `TerminalError::Controlling`); then make it',
+              'fd 0, 1 and 2 (`nix::unistd::dup2_stdin`, `dup2_stdout`, `dup2_stderr`,',
+              '`TerminalError::Stdio`).'],
+             'ex3: fchown(&slave, Some(Uid::from_raw(uid)), None), tiocsctty(fd, 0), dup2 onto stdin, stdout and stderr'),
+            ('become_session_leader',
+             ['ex3: take the terminal apart, drop the master (it is the relay\'s), start a session',
+              '(`nix::unistd::setsid()`, its error `TerminalError::Session` with the slave\'s path),',
+              'then `make_controlling_stdio`.'],
+             'ex3: let Terminal { master, slave, slave_path } = terminal; drop(master); setsid()?; make_controlling_stdio(slave, &slave_path, uid)'),
+            ('set_window_size',
+             ['ex3: a `libc::winsize` with `ws_row` and `ws_col` from `size` (and 0 pixels), passed by',
+              'reference to `unsafe { tiocswinsz(terminal.as_raw_fd(), &winsize) }`; its error is',
+              '`TerminalError::Resize` with the rows and columns.'],
+             'ex3: libc::winsize { ws_row, ws_col, 0, 0 } and tiocswinsz(fd, &winsize), errors as TerminalError::Resize'),
+        ])
+    generate(ch + 'console.rs', lab + 'console.rs',
+        ['**Lab 08 skeleton.** Exercise `ex4`: write [`send_master`] and [`receive_master`] (the two',
+         '`todo!()`s). ' + check],
+        bodies=[
+            ('send_master',
+             ['ex4: one byte of payload (`[IoSlice::new(b"m")]`) and one control message,',
+              '`ControlMessage::ScmRights(&[master.as_raw_fd()])`, through',
+              '`sendmsg::<()>(socket.as_raw_fd(), &payload, &rights, MsgFlags::empty(), None)`; its error',
+              'is `TerminalError::Send`.'],
+             'ex4: sendmsg with a 1-byte IoSlice and [ControlMessage::ScmRights(&[fd])], errors as TerminalError::Send'),
+            ('receive_master',
+             ['ex4: in a loop: `recvmsg::<()>` into a 1-byte buffer with room for one descriptor',
+              '(`nix::cmsg_space!([RawFd; 1])`) and `MsgFlags::MSG_CMSG_CLOEXEC`; EINTR means again, other',
+              'errors are `TerminalError::Receive`. 0 bytes: the sender is gone, `Ok(None)`. Otherwise',
+              'take the first descriptor of a `ControlMessageOwned::ScmRights` (`OwnedFd::from_raw_fd`:',
+              'the kernel just made it ours); a message without one means wait for the next.'],
+             'ex4: loop { recvmsg(.., MSG_CMSG_CLOEXEC): 0 bytes => None, an ScmRights fd => Some(OwnedFd), else read again }'),
+        ])
+
+
+def lab10():
+    ch = ROOT + '/chapters/10-api/src/'
+    lab = ROOT + '/labs/10-api/src/'
+    check = '`labs/check 10` tells you how far you are.'
+    generate(ch + 'version.rs', lab + 'version.rs',
+        ['**Lab 10 skeleton.** Exercise `ex1`: write [`split_version_prefix`] and [`check_version`]',
+         '(the two `todo!()`s; the middleware below them is built on them). ' + check],
+        bodies=[
+            ('split_version_prefix',
+             ['ex1: a path that starts with `/v`, then a version (one or more digits and dots), then',
+              'a `/`: the version, and the rest of the path from that `/` on. Anything else (no',
+              'prefix, an empty version, letters in it, no `/` after it) is `None`.'],
+             'ex1: strip_prefix("/v"), find the first \'/\', check the part before it is digits and dots and not empty; Some((version, rest_with_its_slash))'),
+            ('check_version',
+             ['ex1: above `max` is `VersionError::TooNew`, below `min` is `VersionError::TooOld`, each',
+              'with the versions as strings; compare with `compare_versions` (1.9 < 1.10).'],
+             'ex1: compare_versions(asked, max).is_gt() => TooNew, compare_versions(asked, min).is_lt() => TooOld, else Ok'),
+        ])
+    generate(ch + 'stdcopy.rs', lab + 'stdcopy.rs',
+        ['**Lab 10 skeleton.** Exercise `ex2`: write [`frame`], [`parse_header`] and [`read_frame`]',
+         '(the three `todo!()`s). ' + check],
+        bodies=[
+            ('frame',
+             ['ex2: eight header bytes, then the payload: the stream\'s id, three zeros, the payload\'s',
+              'length as a big-endian u32.'],
+             'ex2: vec![stream.id(), 0, 0, 0] + (payload.len() as u32).to_be_bytes() + payload'),
+            ('parse_header',
+             ['ex2: the first byte is the stream (0, 1, 2; anything else is `BadFrameHeader`), bytes',
+              '4..8 the length, big-endian.'],
+             'ex2: match header[0] { 0 => Stdin, 1 => Stdout, 2 => Stderr, s => Err(BadFrameHeader { header, stream: s }) }, u32::from_be_bytes(header[4..8])'),
+            ('read_frame',
+             ['ex2: read the 8 header bytes (a reader may give fewer than asked: loop). Nothing at all',
+              'before the header is the clean end, `Ok(None)`; an end in the middle of a header is',
+              '`UnexpectedEof`. Then `parse_header` (its error as `InvalidData`) and exactly that many',
+              'payload bytes.'],
+             'ex2: fill an [u8; 8] with read() in a loop (0 bytes read at offset 0 => Ok(None), later => UnexpectedEof), parse_header, then read_exact the payload'),
+        ])
+    generate(ch + 'error.rs', lab + 'error.rs',
+        ['**Lab 10 skeleton.** Exercise `ex3`: write `ApiError::into_response` and',
+         '`ApiJson::from_request` (the two `todo!()`s). ' + check],
+        bodies=[
+            ('into_response',
+             ['ex3: the status, and a JSON body with one key, `message`.'],
+             'ex3: (self.status, Json(serde_json::json!({ "message": self.message }))).into_response()'),
+            ('from_request',
+             ['ex3: read the `Content-Type` header, then the body as bytes (`Bytes::from_request`; its',
+              'rejection becomes an ApiError with its status and text). A content type that is set and',
+              'not `application/json…` with a body that is not empty is a 400:',
+              '`unsupported Content-Type header ({content_type}): must be \'application/json\'`. A body',
+              'of only whitespace reads as `{}`. Bad JSON is a 400:',
+              '`invalid JSON in the request body: {serde error}`.'],
+             'ex3: content type check (400), empty body => b"{}", serde_json::from_slice => ApiJson, its error => 400 "invalid JSON in the request body: ..."'),
+        ])
+    generate(ch + 'ping.rs', lab + 'ping.rs',
+        ['**Lab 10 skeleton.** Exercise `ex4`: write the endpoint [`ping`] (the `todo!()`). ' + check],
+        bodies=[
+            ('ping',
+             ['ex4: the body `OK`, and three headers: `Cache-Control: no-cache, no-store,',
+              'must-revalidate`, `Pragma: no-cache`, `Content-Type: text/plain; charset=utf-8`.'],
+             'ex4: let mut response = "OK".into_response(); insert the three headers with HeaderValue::from_static; response'),
+        ])
+
+
+LABS = {'01': lab01, '02': lab02, '03': lab03, '04': lab04, '05': lab05, '06': lab06, '07': lab07, '08': lab08, '10': lab10}
 
 if __name__ == '__main__':
     for wanted in sys.argv[1:] or sorted(LABS):
