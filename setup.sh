@@ -11,6 +11,8 @@ scripts/install-deps.sh
 echo "==> building minidocker (release)"
 cargo build --release --locked -p minidocker
 install -m 0755 target/release/minidocker /usr/local/bin/minidocker
+# a container's shim while it runs: found next to minidocker
+install -m 0755 target/release/minidocker-shim /usr/local/bin/minidocker-shim
 
 if ! minidocker run --rm busybox true >/dev/null 2>&1; then
   echo "==> importing busybox:latest from the host's busybox-static"

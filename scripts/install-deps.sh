@@ -5,9 +5,17 @@ need_apt=()
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 command -v unshare >/dev/null || need_apt+=(util-linux)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The bridge network's NAT and port publishing are iptables rules; veths and bridges are set up with ip.
+command -v iptables >/dev/null || need_apt+=(iptables)
+command -v ip >/dev/null || need_apt+=(iproute2)
 # The tests push to and pull from a private registry on 127.0.0.1 (Docker Hub is out of reach).
 if [ "${1:-}" = --test ]; then
   [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
+fi
+# The end-to-end bench compares minidocker with the peer runtimes (it skips one that is missing).
+if [ "${1:-}" = --bench ]; then
+  command -v crun >/dev/null || need_apt+=(crun)
+  command -v runc >/dev/null || need_apt+=(runc)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}"

@@ -67,10 +67,7 @@ impl LayerArchive {
         let container = crate::BusyboxContainer::create()?;
         let dir = tempfile::Builder::new().prefix("mdb-layer-").tempdir()?;
         let tar = dir.path().join("busybox.tar");
-        let mut builder = tar::Builder::new(BufWriter::new(File::create(&tar)?));
-        builder.follow_symlinks(false);
-        builder.append_dir_all("", container.rootfs())?;
-        builder.into_inner()?.flush()?;
+        std::fs::write(&tar, container.rootfs_tar()?)?;
         let mut entries = 0;
         let mut data_bytes = 0;
         for entry in tar::Archive::new(File::open(&tar)?).entries()? {

@@ -7,12 +7,19 @@
 //! `minidocker run busybox true`, overlay layer stacks and mount guards ([`mounts`]), layer
 //! tars to unpack ([`layer_tar`]), paired runs of ours against a floor ([`paired`]), and
 //! containers started on minidocker's networks inside a private network namespace
-//! ([`network`], and the breakdown of their time in [`network_steps`]).
+//! ([`network`], and the breakdown of their time in [`network_steps`]), and for the end-to-end
+//! comparison with the peers: the minidocker daemon and Docker's, driven through their CLIs
+//! ([`engines`]), runc and crun on an OCI bundle ([`oci_peer`]), the cgroup scope they all
+//! share ([`cgroup_scope`]) and the memory of daemons and shims ([`memory`]).
 
+pub mod cgroup_scope;
+pub mod engines;
 pub mod layer_tar;
+pub mod memory;
 pub mod mounts;
 pub mod network;
 pub mod network_steps;
+pub mod oci_peer;
 pub mod paired;
 
 use std::os::unix::fs::PermissionsExt;
@@ -91,6 +98,15 @@ impl BusyboxContainer {
         self.dir.path().join("rootfs")
     }
 
+    /// The root filesystem as a tar (symlinks kept as symlinks), for `minidocker import` and
+    /// `docker import`.
+    pub fn rootfs_tar(&self) -> std::io::Result<Vec<u8>> {
+        let mut builder = tar::Builder::new(Vec::new());
+        builder.follow_symlinks(false);
+        builder.append_dir_all("", self.rootfs())?;
+        builder.into_inner()
+    }
+
     /// The rootfs's own busybox binary (for the floors, so every benchmark execs the same file).
     pub fn busybox(&self) -> PathBuf {
         self.rootfs().join("bin/busybox")
@@ -142,6 +158,8 @@ impl BusyboxContainer {
             hostname: "bench".to_owned(),
             network: NetworkNamespace::New,
             keep_stdin: false,
+            init: false,
+            console_socket: None,
         })
     }
 }

@@ -11,7 +11,7 @@
 //!  └── per start: veth<7 hex> ══ eth0 in the container's own, new namespace
 //! ```
 //!
-//! One start ([`NetworkBench::start`]) does what `Engine::run` does for the network, in
+//! One start ([`NetworkBench::start`]) does what a container's start does for the network, in
 //! its order (see `minidocker/src/engine/run.rs`):
 //!
 //! 1. `plan_network` (the `--network` records: `none`, `bridge` or the user network);

@@ -84,6 +84,29 @@ impl Paired {
     }
 }
 
+/// More than two ways, run in turn: `rounds` rounds, each running every way once, the first
+/// way of a round moving on by one each round (`a b c`, `b c a`, `c a b`, …) so none always
+/// runs first or last. Returns each way's times (nanoseconds), in round order: `times[w][r]`
+/// ran in round `r` next to `times[v][r]`.
+pub fn interleave(rounds: usize, ways: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Vec<f64>> {
+    let n = ways.len();
+    let mut times = vec![Vec::with_capacity(rounds); n];
+    for round in 0..rounds {
+        for k in 0..n {
+            let way = (round + k) % n;
+            times[way].push(ways[way]().as_secs_f64() * 1e9);
+        }
+    }
+    times
+}
+
+/// `{"median", "p10", "p90"}` of the per-round ratios `a[r] / b[r]`.
+pub fn ratio_summary(a: &[f64], b: &[f64]) -> serde_json::Value {
+    let ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+    let [p10, _, p90] = Paired::percentiles(&ratios);
+    serde_json::json!({ "median": median(ratios), "p10": p10, "p90": p90 })
+}
+
 /// `{"median_ns", "p10_ns", "p90_ns", "runs"}` of times in nanoseconds, as `paired.json`
 /// has them.
 pub fn summary(values: &[f64]) -> serde_json::Value {
@@ -226,6 +249,24 @@ mod tests {
             (paired.difference() - 20.0).abs() < 1e-9,
             "the median of 10, 20 and 900"
         );
+    }
+
+    #[test]
+    fn interleaved_rounds_rotate_the_first_way() {
+        let order = std::cell::RefCell::new(String::new());
+        let way = |c: char| {
+            let order = &order;
+            move || {
+                order.borrow_mut().push(c);
+                Duration::from_micros(1)
+            }
+        };
+        let (mut a, mut b, mut c) = (way('a'), way('b'), way('c'));
+        let times = interleave(3, &mut [&mut a, &mut b, &mut c]);
+        assert_eq!(order.into_inner(), "abcbcacab");
+        assert!(times.iter().all(|t| t.len() == 3));
+        let ratio = ratio_summary(&[2.0, 4.0, 9.0], &[1.0, 2.0, 3.0]);
+        assert_eq!(ratio["median"], 2.0);
     }
 
     #[test]
