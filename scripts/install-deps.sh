@@ -17,10 +17,19 @@ if [ "${1:-}" = --bench ]; then
   command -v crun >/dev/null || need_apt+=(crun)
   command -v runc >/dev/null || need_apt+=(runc)
 fi
+# apt-get waits for the dpkg lock (a machine's own start-up jobs may hold it) and is tried
+# three times: a mirror that times out once should not fail a whole CI run.
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3 "$@"; }
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  for attempt in 1 2 3; do
+    if apt_get update -qq && apt_get install -y -qq "${need_apt[@]}" >/dev/null; then
+      break
+    fi
+    [ "$attempt" = 3 ] && { echo "install-deps: apt-get install ${need_apt[*]} failed three times" >&2; exit 1; }
+    echo "install-deps: apt-get failed (attempt $attempt of 3); trying again in $((attempt * 20)) s" >&2
+    sleep $((attempt * 20))
+  done
 fi
 if [ "${1:-}" = --test ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
