@@ -160,6 +160,7 @@ impl BusyboxContainer {
             keep_stdin: false,
             init: false,
             console_socket: None,
+            join_cgroups: Vec::new(),
         })
     }
 }

@@ -72,6 +72,10 @@ pub struct LaunchSpec {
     /// the init makes inside the container to (runc's `--console-socket`); the terminal's
     /// slave is then the init's stdin, stdout and stderr.
     pub console_socket: Option<RawFd>,
+    /// Files the init writes `0` to, first thing once let go, to move itself into its cgroups
+    /// (cgroup v1's `tasks`: see `CgroupManager::self_join_files`); empty when the parent
+    /// places it.
+    pub join_cgroups: Vec<PathBuf>,
 }
 
 /// How the launch ended.
@@ -116,6 +120,14 @@ fn container_init(spec: &LaunchSpec, fds: ChildFds) -> isize {
         // The parent gave up on us (and reports why itself).
         return 125;
     }
+    // Before anything else, the cgroup namespace in particular: its root is where we are.
+    if let Err(message) = join_cgroups(&spec.join_cgroups) {
+        let report = format!("125\nerror during container init: {message}");
+        // SAFETY: as below, fds.error is the write end inherited from the parent.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fds.error) };
+        let _ = nix::unistd::write(fd, report.as_bytes());
+        return 125;
+    }
     if let NetworkNamespace::Join(path) = &spec.network
         && let Err(e) = join_path(path, Namespace::Net)
     {
@@ -136,6 +148,18 @@ fn container_init(spec: &LaunchSpec, fds: ChildFds) -> isize {
     let _ = nix::unistd::write(fd, report.as_bytes());
     failure.exit_code as isize
 }
+
+// ANCHOR: join_cgroups
+/// The init moves itself into its cgroups: `0` written to each file (v1 `tasks`) moves the
+/// calling thread, the init's only one, without the global lock a write of its pid by the
+/// parent takes.
+fn join_cgroups(files: &[PathBuf]) -> Result<(), String> {
+    for file in files {
+        std::fs::write(file, "0").map_err(|e| format!("joining cgroup {}: {e}", file.display()))?;
+    }
+    Ok(())
+}
+// ANCHOR_END: join_cgroups
 
 /// Blocks until the parent writes [`GO`] on the go pipe; false if it closed it instead.
 fn wait_for_go(fds: ChildFds) -> bool {

@@ -244,3 +244,30 @@ fn rm_of_the_last_container_of_a_force_removed_image_frees_its_layers() {
         "the layer tar is deleted too"
     );
 }
+
+/// A `--rm` container's layer is mounted `volatile`: no syncs, none at its unmount either (it
+/// goes with the container); any other container's layer is synced, as Docker mounts all.
+#[test]
+fn only_a_rm_containers_layer_is_volatile() {
+    root_test!();
+    let env = TestEnv::new();
+    let root_options = "awk '$2 == \"/\" {print $4}' /proc/mounts";
+    let removed = env.run(&["--rm", "busybox", "sh", "-c", root_options]);
+    removed.assert_code(0);
+    assert!(
+        // (6.x kernels show it as `fsync=volatile`, older ones as `volatile`)
+        removed
+            .stdout
+            .trim()
+            .split(',')
+            .any(|o| o == "volatile" || o == "fsync=volatile"),
+        "{removed}"
+    );
+    let kept = env.run(&["--name", "kept", "busybox", "sh", "-c", root_options]);
+    kept.assert_code(0);
+    assert!(
+        kept.stdout.contains("upperdir="),
+        "the root is the overlay: {kept}"
+    );
+    assert!(!kept.stdout.contains("volatile"), "{kept}");
+}

@@ -29,12 +29,13 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
+use nix::errno::Errno;
 use nix::mount::MntFlags;
 
 use crate::LayerError;
 use crate::overlay::{
-    MountApi, OVL_MAX_STACK, OverlayLayers, is_mountpoint, legacy_mount_data, mount_data_limit,
-    mount_legacy_relative, mount_overlay,
+    Durability, MountApi, OVL_MAX_STACK, OverlayLayers, is_mountpoint, legacy_mount_data, mount_data_limit,
+    mount_legacy_relative, mount_overlay_with, with_durability,
 };
 
 const LINK_DIR: &str = "l";
@@ -166,6 +167,12 @@ impl LayerDriver {
     /// Mounting an already mounted layer returns it again (there is no reference count: one
     /// mount per container).
     pub fn mount(&self, id: &str, api: MountApi) -> Result<PathBuf, LayerError> {
+        self.mount_with(id, api, Durability::Synced)
+    }
+
+    /// [`LayerDriver::mount`] with the upper dir's [`Durability`]: a layer once mounted
+    /// [`Durability::Volatile`] must be mounted so every time (overlayfs refuses the other way).
+    pub fn mount_with(&self, id: &str, api: MountApi, durability: Durability) -> Result<PathBuf, LayerError> {
         let dir = self.existing_dir(id)?;
         if !dir.join("lower").exists() {
             return Ok(dir.join("diff"));
@@ -182,14 +189,15 @@ impl LayerDriver {
         };
         let result = if api == MountApi::FsConfig || legacy_mount_data(&absolute).len() <= mount_data_limit()
         {
-            mount_overlay(&absolute, &merged, api)
+            mount_overlay_with(&absolute, &merged, api, durability)
         } else {
             tracing::debug!(
                 id,
                 "mount data over a page: relative l/ paths from the store root"
             );
-            self.relative_mount_data(id)
-                .and_then(|data| mount_legacy_relative(&self.root, &data, &merged))
+            self.relative_mount_data(id).and_then(|data| {
+                mount_legacy_relative(&self.root, &with_durability(data, durability), &merged)
+            })
         };
         if result.is_err() {
             let _ = std::fs::remove_dir(&merged); // as Docker's Get does on failure
@@ -218,10 +226,18 @@ impl LayerDriver {
     pub fn unmount(&self, id: &str) -> Result<(), LayerError> {
         let merged = self.existing_dir(id)?.join("merged");
         if is_mountpoint(&merged) {
-            nix::mount::umount2(&merged, MntFlags::MNT_DETACH).map_err(|errno| LayerError::Unmount {
-                path: merged.clone(),
-                errno,
-            })?;
+            match nix::mount::umount2(&merged, MntFlags::MNT_DETACH) {
+                // unmounted by another process since we looked (a container's shim at its
+                // exit while `rm -f` removes it): what we wanted
+                Err(Errno::EINVAL) if !is_mountpoint(&merged) => {}
+                Err(errno) => {
+                    return Err(LayerError::Unmount {
+                        path: merged.clone(),
+                        errno,
+                    });
+                }
+                Ok(()) => {}
+            }
         }
         match std::fs::remove_dir(&merged) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

@@ -20,6 +20,8 @@ use nix::errno::Errno;
 // ANCHOR: constants
 /// `<linux/mount.h>`: close the fd on exec.
 const FSOPEN_CLOEXEC: libc::c_uint = 0x1;
+/// `fsconfig` command: set a flag (a key without a value).
+const FSCONFIG_SET_FLAG: libc::c_uint = 0;
 /// `fsconfig` command: set a parameter to a string value.
 const FSCONFIG_SET_STRING: libc::c_uint = 1;
 /// `fsconfig` command: all parameters given, create the superblock.
@@ -52,6 +54,23 @@ impl FsContext {
                 FSCONFIG_SET_STRING,
                 key.as_ptr(),
                 value.as_ptr(),
+                0,
+            )
+        };
+        Errno::result(rc).map(drop)
+    }
+
+    /// fsconfig(2) with `FSCONFIG_SET_FLAG`: a key without a value (`volatile`).
+    pub(crate) fn set_flag(&self, key: &CStr) -> Result<(), Errno> {
+        // SAFETY: the fd is open; key is NUL-terminated and outlives the call; a flag takes
+        // no value (NULL, 0).
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                self.0.as_raw_fd(),
+                FSCONFIG_SET_FLAG,
+                key.as_ptr(),
+                std::ptr::null::<libc::c_char>(),
                 0,
             )
         };

@@ -39,6 +39,7 @@ pub use driver::LayerDriver;
 pub use error::LayerError;
 pub use export::{OwnerNames, write_layer_tar, write_tar_with_names};
 pub use overlay::{
-    MountApi, OverlayLayers, OverlayMount, detect_mount_api, legacy_mount_data, mount_overlay, unmount,
+    Durability, MountApi, OverlayLayers, OverlayMount, detect_mount_api, legacy_mount_data, mount_overlay,
+    mount_overlay_with, unmount,
 };
 pub use whiteout::{OPAQUE_WHITEOUT, WHITEOUT_PREFIX, create_whiteout, is_opaque, is_whiteout, set_opaque};

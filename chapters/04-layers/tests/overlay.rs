@@ -8,7 +8,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use ch04_layers::{
-    MountApi, OverlayLayers, OverlayMount, changes, create_whiteout, detect_mount_api, is_opaque, is_whiteout,
+    Durability, MountApi, OverlayLayers, OverlayMount, changes, create_whiteout, detect_mount_api, is_opaque,
+    is_whiteout, mount_overlay_with, unmount,
 };
 use common::{in_private_mount_namespace, is_root, names, write};
 
@@ -212,5 +213,46 @@ fn changes_are_what_docker_diff_prints() {
         ];
         assert_eq!(got, expected, "{api}");
         mount.unmount().unwrap();
+    }
+}
+
+/// The mount options of the mount at `target`, from /proc/self/mountinfo's super options.
+fn super_options(target: &Path) -> String {
+    let mountinfo = read(Path::new("/proc/self/mountinfo"));
+    let line = mountinfo
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some(&*target.to_string_lossy()))
+        .unwrap_or_else(|| panic!("{} not in mountinfo", target.display()));
+    line.rsplit(' ').next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_volatile_mount_says_so_and_a_synced_one_does_not() {
+    if !is_root() || !in_private_mount_namespace("a_volatile_mount_says_so_and_a_synced_one_does_not") {
+        return;
+    }
+    for api in apis() {
+        for durability in [Durability::Synced, Durability::Volatile] {
+            let s = stack(&[&[("etc/conf", "v1")]]);
+            mount_overlay_with(&s.layers, &s.merged, api, durability).unwrap();
+            std::fs::write(s.merged.join("etc/conf"), "v2").unwrap();
+            let options = super_options(&s.merged);
+            // (6.x kernels show it as `fsync=volatile`, older ones as `volatile`)
+            assert_eq!(
+                options
+                    .split(',')
+                    .any(|o| o == "volatile" || o == "fsync=volatile"),
+                durability == Durability::Volatile,
+                "{api} {durability:?}: {options}"
+            );
+            unmount(&s.merged).unwrap();
+            // overlayfs marks a volatile upper's work dir: its writes may be lost in a crash
+            assert_eq!(
+                s.layers.work.join("work/incompat/volatile").exists(),
+                durability == Durability::Volatile,
+                "{api} {durability:?}"
+            );
+            assert_eq!(read(&s.layers.upper.join("etc/conf")), "v2");
+        }
     }
 }

@@ -185,3 +185,43 @@ fn a_cpu_quota_shows_in_the_throttling_counters() {
         throttling.periods
     );
 }
+
+/// cgroup v1: a process writes `0` to each of `self_join_files` and is in the cgroup in every
+/// hierarchy, as if the parent had written its pid to `cgroup.procs`. v2 has no such files.
+#[test]
+fn a_process_joins_by_itself_through_the_self_join_files() {
+    let Some(mut t) = TestCgroup::create("self_join") else {
+        return;
+    };
+    let files = t.cg.self_join_files();
+    if !t.is_v1() {
+        assert!(files.is_empty(), "{files:?}");
+        return;
+    }
+    assert!(!files.is_empty());
+    assert!(files.iter().all(|f| f.ends_with("tasks")), "{files:?}");
+    let list = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let pid = t.spawn_unplaced(
+        "for f in $FILES; do echo 0 > \"$f\" || exit 1; done; exec sleep 300",
+        &[("FILES", list)],
+    );
+    assert!(
+        eventually(|| t.cg.pids().is_ok_and(|pids| pids.contains(&pid))),
+        "the process never showed up in the cgroup"
+    );
+    // in every hierarchy: each file's directory is the cgroup the process is in there
+    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    for file in &files {
+        let dir = file.parent().unwrap().display().to_string();
+        assert!(
+            own.lines()
+                .filter_map(|l| l.splitn(3, ':').nth(2))
+                .any(|path| path != "/" && dir.ends_with(path)),
+            "{dir} not in /proc/{pid}/cgroup:\n{own}"
+        );
+    }
+}

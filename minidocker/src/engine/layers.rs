@@ -17,7 +17,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use ch04_layers::{ApplyLimits, LayerDriver, MountApi, apply_layer_tar};
+use ch04_layers::{ApplyLimits, MountApi, apply_layer_tar};
 use ch05_images::{BlobStore, Digest, LayerMeta, MountMeta};
 use rand::RngCore;
 
@@ -43,15 +43,6 @@ pub struct ContainerLayer {
     /// The container's own layer (the overlay's upper dir).
     pub mount_id: String,
     pub api: MountApi,
-}
-
-impl ContainerLayer {
-    /// Mount the container's layer over its image's at `overlay2/<mount id>/merged` and return
-    /// that path. Called inside the container's mount namespace after its mounts were made
-    /// private, so the mount is never seen by the host and dies with the container.
-    pub fn mount(&self) -> Result<PathBuf, ch04_layers::LayerError> {
-        LayerDriver::open(&self.driver_root)?.mount(&self.mount_id, self.api)
-    }
 }
 
 /// A random 64-hex id (Docker's cache and mount ids).

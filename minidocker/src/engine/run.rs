@@ -25,6 +25,7 @@ use crate::env::container_env;
 use crate::log_config::LogConfig;
 use crate::names::random_name;
 use crate::runtime::{LaunchSpec, Launched, launch_placed};
+use ch04_layers::Durability;
 
 /// What `run` was asked to do (the body of `POST /containers/create` from chapter 10 on).
 /// Saved at create time as `<container dir>/start.json` (minidocker's own file) for `start`;
@@ -442,7 +443,7 @@ impl Engine {
         let hostname = container.config.hostname.clone();
         // Mounted in the host's mount namespace, as Docker does: `merged` shows the container's
         // files on the host while it runs. The guard unmounts it however this function ends.
-        let mounted = MountedLayer::mount(self, layer).map_err(RunError::engine)?;
+        let mounted = MountedLayer::mount(self, layer, opts.auto_remove).map_err(RunError::engine)?;
         let rootfs = mounted.merged.clone();
         let prepared = self
             .write_container_files(dir, &hostname, plan, &opts.network)
@@ -506,6 +507,11 @@ impl Engine {
             keep_stdin: opts.interactive,
             init,
             console_socket: console,
+            // v1: the init joins by itself, cheaply; v2: the parent places it below
+            join_cgroups: cgroup
+                .cgroup()
+                .map(|cg| cg.manager().self_join_files())
+                .unwrap_or_default(),
         };
 
         let _blocked = BlockedSignals::block(&forwarded_signals()).map_err(RunError::engine)?;
@@ -513,7 +519,9 @@ impl Engine {
         // file, DNS server, ports), so the command starts with everything in place.
         let mut connected = None;
         let place = |pid: nix::unistd::Pid| -> Result<(), String> {
-            if let Some(cg) = cgroup.cgroup() {
+            if let Some(cg) = cgroup.cgroup()
+                && spec.join_cgroups.is_empty()
+            {
                 cg.manager().add_process(pid).map_err(|e| e.to_string())?;
             }
             let (sandbox, settings) = self
@@ -716,8 +724,19 @@ struct MountedLayer<'a> {
 }
 
 impl<'a> MountedLayer<'a> {
-    fn mount(engine: &'a Engine, layer: &ContainerLayer) -> Result<Self, ch04_layers::LayerError> {
-        let merged = engine.layers.mount(&layer.mount_id, layer.api)?;
+    /// Mounts `layer`; a `--rm` container's layer `volatile` (no syncs, none at the unmount
+    /// either: the layer goes with the container), every other's synced, as Docker mounts all.
+    fn mount(
+        engine: &'a Engine,
+        layer: &ContainerLayer,
+        auto_remove: bool,
+    ) -> Result<Self, ch04_layers::LayerError> {
+        let durability = if auto_remove {
+            Durability::Volatile
+        } else {
+            Durability::Synced
+        };
+        let merged = engine.layers.mount_with(&layer.mount_id, layer.api, durability)?;
         Ok(MountedLayer {
             engine,
             mount_id: layer.mount_id.clone(),

@@ -178,6 +178,13 @@ impl CgroupManager for CgroupV1 {
     }
     // ANCHOR_END: v1_add_process
 
+    fn self_join_files(&self) -> Vec<PathBuf> {
+        self.distinct()
+            .into_iter()
+            .map(|(_, placement)| placement.dir.join("tasks"))
+            .collect()
+    }
+
     fn pids(&self) -> Result<Vec<Pid>, CgroupError> {
         let mut all = Vec::new();
         for (_, placement) in self.distinct() {

@@ -86,6 +86,23 @@ impl TestCgroup {
         pid
     }
 
+    /// Spawns `sh -c <script>` with `env` and does not add it: the script places itself (or
+    /// not). Tracked, so Drop reaps it. Returns the pid.
+    pub fn spawn_unplaced(&mut self, script: &str, env: &[(&str, String)]) -> Pid {
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn sh");
+        let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid fits i32"));
+        self.children.push(child);
+        pid
+    }
+
     /// Spawns a plain command (no gate: for programs that only sleep) and adds it.
     pub fn spawn_sleeper(&mut self) -> Pid {
         let child = Command::new("sleep")
