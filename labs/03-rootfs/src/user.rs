@@ -7,6 +7,7 @@
 //! Names mean nothing to the kernel; the image's `/etc/passwd` decides what `nobody` is, not
 //! the host's. A number that is not in the file is used as it is (with gid 0), as runc does.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::RootfsError;
@@ -86,6 +87,20 @@ fn group_entries(text: &str) -> impl Iterator<Item = (&str, u32, Vec<&str>)> {
         let members = f[3].split(',').filter(|m| !m.is_empty()).collect();
         Some((f[0], f[2].parse().ok()?, members))
     })
+}
+
+/// The names of the ids in passwd and group files' text: uid → user name, gid → group name
+/// (an id's first line wins, as a lookup by id finds it). `docker cp` names a file's owner so.
+pub fn names_by_id(passwd: &str, group: &str) -> (HashMap<u32, String>, HashMap<u32, String>) {
+    let mut users = HashMap::new();
+    for e in passwd_entries(passwd) {
+        users.entry(e.uid).or_insert_with(|| e.name.to_owned());
+    }
+    let mut groups = HashMap::new();
+    for (name, gid, _) in group_entries(group) {
+        groups.entry(gid).or_insert_with(|| name.to_owned());
+    }
+    (users, groups)
 }
 
 fn read_optional(path: &Path) -> String {
