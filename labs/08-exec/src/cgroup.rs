@@ -18,10 +18,12 @@
 //!
 //! The path is relative to the hierarchy's root as the *reader's* cgroup namespace sees it,
 //! and a hierarchy is a directory under its mount point (`/sys/fs/cgroup/memory`): chapter
-//! 6's [`Hierarchy`] knows both, from `/proc/self/mountinfo`. Joining is a write of our pid
-//! to `cgroup.procs` in each directory, and only where the target's cgroup is not already
-//! ours: a hierarchy the runtime left alone (systemd's, the unified one on a hybrid host) is
-//! the same for both, and is not written to.
+//! 6's [`Hierarchy`] knows both, from `/proc/self/mountinfo`. Joining is a write in each
+//! directory, and only where the target's cgroup is not already ours: a hierarchy the runtime
+//! left alone (systemd's, the unified one on a hybrid host) is the same for both, and is not
+//! written to. The write is our pid to `cgroup.procs`, or, from a single-threaded process in
+//! a v1 hierarchy, `0` to `tasks`: the cheap way in of chapter 6 (`self_join_files`), without
+//! the kernel's global lock and the RCU grace period it can cost.
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +34,9 @@ use crate::error::ExecError;
 
 /// The file that moves a process into a cgroup (cgroups(7)): the same name in v1 and v2.
 pub const CGROUP_PROCS: &str = "cgroup.procs";
+
+/// The file that moves one thread into a v1 cgroup (`0`: the writing thread); v2 has none.
+pub const TASKS: &str = "tasks";
 
 /// The cgroup directories a process in `ours` must write itself into to be where `theirs`
 /// is: one per v1 hierarchy that carries a controller of [`Controller::V1`] (once, for
@@ -53,7 +58,7 @@ pub fn cgroups_to_join(ours: &Hierarchy, theirs: &Hierarchy) -> Result<Vec<PathB
 }
 
 /// Moves the calling process into the cgroups of process `pid` (see [`cgroups_to_join`]):
-/// our pid written to `cgroup.procs` in each. Returns the directories joined.
+/// one write in each (`enter_cgroup`). Returns the directories joined.
 ///
 /// Call it before the namespaces are joined: it reads the host's `/proc` and writes under the
 /// host's `/sys/fs/cgroup`, neither of which is there after setns(2) into the mount namespace.
@@ -74,14 +79,25 @@ pub fn join_cgroups(pid: Pid) -> Result<Vec<PathBuf>, ExecError> {
     Ok(dirs)
 }
 
-/// Writes this process's pid to `dir/cgroup.procs`. (Writing `0` would mean "the writer" too;
-/// the real pid reads better in a trace.)
+/// Moves this process into `dir`: `0` to `dir/tasks` when `dir` is a v1 cgroup (it has that
+/// file) and this process has one thread, which is then the whole process; else our pid to
+/// `dir/cgroup.procs`, which moves every thread and takes the kernel's global lock.
 fn enter_cgroup(dir: &Path, pid: Pid) -> Result<(), ExecError> {
-    let path = dir.join(CGROUP_PROCS);
-    tracing::debug!(path = %path.display(), "joining cgroup");
-    std::fs::write(&path, Pid::this().to_string()).map_err(|source| ExecError::JoinCgroup {
-        pid,
-        path,
-        source,
+    let tasks = dir.join(TASKS);
+    let (path, value) = if tasks.exists() && single_threaded() {
+        (tasks, "0".to_owned())
+    } else {
+        (dir.join(CGROUP_PROCS), Pid::this().to_string())
+    };
+    tracing::debug!(path = %path.display(), value, "joining cgroup");
+    std::fs::write(&path, value).map_err(|source| ExecError::JoinCgroup { pid, path, source })
+}
+
+/// Whether this process has one thread (`Threads:` in `/proc/self/status`, proc(5)).
+fn single_threaded() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .any(|line| line.split_whitespace().eq(["Threads:", "1"]))
     })
 }
