@@ -1,15 +1,13 @@
 //! `minidocker network`: create, ls, inspect, rm, prune, connect, disconnect (chapter 7), each
 //! a request to the daemon's `/networks` endpoints.
 
-use std::collections::BTreeMap;
-
 use clap::Args;
 use hyper::Method;
 use serde_json::{Value, json};
 
 use super::images::{confirm, parse_filters, print_rendered};
 use super::inspect::{lookup_error, print_inspected};
-use super::{ExitCode, api_error, args_error, flag_error};
+use super::{ExitCode, api_error, args_error, flag_error, kvfile};
 use crate::api_types::{
     EndpointConfigBody, EndpointIpamBody, IpamBody, IpamConfigBody, NetworkConnectBody, NetworkCreateBody,
     NetworkCreateResponse, NetworkDisconnectBody, NetworkPruneReport,
@@ -118,17 +116,6 @@ pub struct NetworkPruneArgs {
     pub extra: Vec<String>,
 }
 
-/// `key=value` flags (`--label`, `-o`) as a map; a key alone maps to `""`.
-fn key_values(values: &[String]) -> BTreeMap<String, String> {
-    values
-        .iter()
-        .map(|v| match v.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (v.clone(), String::new()),
-        })
-        .collect()
-}
-
 /// `docker network create NAME`: `POST /networks/create`; prints the new network's id.
 pub(super) fn create(api: &Connector, args: NetworkCreateArgs, cmd: &str) -> ExitCode {
     if args.names.len() != 1 {
@@ -154,8 +141,8 @@ pub(super) fn create(api: &Connector, args: NetworkCreateArgs, cmd: &str) -> Exi
         driver: args.driver,
         internal: args.internal,
         ipam: Some(IpamBody { config: Some(config) }),
-        options: Some(key_values(&args.opt)),
-        labels: Some(key_values(&args.label)),
+        options: Some(kvfile::key_values(&args.opt)),
+        labels: Some(kvfile::key_values(&args.label)),
     };
     match api
         .client()

@@ -1,15 +1,13 @@
 //! `minidocker volume`: create, ls, inspect, rm, prune (issues 8 and 9), each a request to
 //! the daemon's `/volumes` endpoints, printed as the docker CLI prints it.
 
-use std::collections::BTreeMap;
-
 use clap::Args;
 use hyper::Method;
 use serde_json::{Value, json};
 
 use super::images::{confirm, parse_filters, print_rendered};
 use super::inspect::{lookup_error, print_inspected};
-use super::{ExitCode, api_error, args_error, flag_error};
+use super::{ExitCode, api_error, args_error, flag_error, kvfile};
 use crate::api_types::VolumeCreateBody;
 use crate::client::autostart::Connector;
 use crate::client::{ClientError, RequestBody, path_escape, query};
@@ -80,17 +78,6 @@ pub struct VolumePruneArgs {
     pub extra: Vec<String>,
 }
 
-/// `k=v` flags as a map, `k` alone an empty value (Docker's `ConvertKVStringsToMap`).
-fn key_values(values: &[String]) -> BTreeMap<String, String> {
-    values
-        .iter()
-        .map(|v| match v.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (v.clone(), String::new()),
-        })
-        .collect()
-}
-
 /// The docker CLI's check of a `--label` value (`opts.ValidateLabel`): a name before any
 /// `=`, without whitespace.
 fn check_label(value: &str) -> Result<(), String> {
@@ -131,8 +118,8 @@ pub(super) fn create(api: &Connector, args: VolumeCreateArgs, cmd: &str) -> Exit
     let body = VolumeCreateBody {
         name,
         driver: args.driver,
-        driver_opts: key_values(&args.opt),
-        labels: key_values(&args.label),
+        driver_opts: kvfile::key_values(&args.opt),
+        labels: kvfile::key_values(&args.label),
     };
     match api
         .client()
@@ -323,7 +310,7 @@ mod tests {
         let volume = Volume {
             created_at: String::new(),
             driver: "local".into(),
-            labels: Some(BTreeMap::from([
+            labels: Some(std::collections::BTreeMap::from([
                 ("x".into(), "1".into()),
                 ("y".into(), String::new()),
             ])),
