@@ -12,8 +12,9 @@ use crate::container::RestartPolicy;
 use crate::engine::volumes::flags::{VolumeFlag, parse_mount_flag, volume_flag};
 use crate::log_config::LogConfig;
 
-/// The flags of `run` and `create` (`run`'s own, `-d` and the attach options, are in
-/// [`super::RunArgs`]).
+// The flags of `run` and `create` (`run`'s own, `-d` and the attach options, are in
+// [`super::RunArgs`]). Not a doc comment: clap would make it the about of `run` and `create`,
+// whose arguments are built only when they run (`#[command(defer = true)]`, after the about).
 #[derive(Debug, Args)]
 pub struct ContainerFlags {
     /// Automatically remove the container and its associated anonymous volumes when it exits

@@ -12,7 +12,8 @@ use clap::Args;
 use crate::api_types::{ContainerCreateBody, EndpointBody, HostConfigBody, NetworkingConfigBody};
 use crate::engine::network::PortBinding;
 
-/// The network flags of `run` and `create`.
+// The network flags of `run` and `create`. Not a doc comment: clap would make it the about of
+// `run` and `create`, whose arguments are built after it (`#[command(defer = true)]`).
 #[derive(Debug, Args)]
 pub struct NetworkFlags {
     /// Connect a container to a network

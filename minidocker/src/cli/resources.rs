@@ -8,7 +8,8 @@
 use ch06_cgroups::{Resources, parse_cpus, ram_in_bytes};
 use clap::Args;
 
-/// The limits `run`, `create` and `update` share.
+// The limits `run`, `create` and `update` share. Not a doc comment: clap would make it the
+// about of `update`, whose arguments are built after it (`#[command(defer = true)]`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct ResourceFlags {
     /// Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)
@@ -46,7 +47,7 @@ pub struct ResourceFlags {
     pub pids_limit: Option<String>,
 }
 
-/// The limits only a new container takes (`run`, `create`).
+// The limits only a new container takes (`run`, `create`). Not a doc comment, as above.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CreateResourceFlags {
     #[command(flatten)]

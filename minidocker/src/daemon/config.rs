@@ -18,7 +18,8 @@ pub const DEFAULT_EXEC_ROOT: &str = "/run/minidocker";
 /// How long a client may take to send a request's headers before its connection is closed.
 pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// dockerd's flags that minidocker's daemon takes.
+// dockerd's flags that minidocker's daemon takes. Not a doc comment: clap would make it the
+// about of `minidocker daemon`, whose arguments are built after it (`#[command(defer = true)]`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct DaemonFlags {
     /// Daemon socket(s) to connect to
