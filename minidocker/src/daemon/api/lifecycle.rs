@@ -286,8 +286,10 @@ pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> R
     let started = std::time::Instant::now();
     let mut changes = RecordWatch::new(&dir);
     loop {
-        let now = engine.containers.load(&container.id).ok();
+        // the shim's end first, the record after: a record read before an end seen next
+        // could be from before the container started, of a container that ran and ended
         let exited = child.try_wait().ok().flatten();
+        let now = engine.containers.load(&container.id).ok();
         match &now {
             Some(c) if c.state.running => break,
             Some(c)
