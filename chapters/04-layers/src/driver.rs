@@ -65,6 +65,18 @@ impl LayerDriver {
 
     /// Create layer `id` on top of `parent` (which must exist).
     pub fn create(&self, id: &str, parent: Option<&str>) -> Result<(), LayerError> {
+        self.create_with(id, parent, Durability::Synced)
+    }
+
+    /// [`LayerDriver::create`], its `link` and `lower` files fsync(2)ed or not: a layer that
+    /// goes with its `--rm` container needs none of it ([`Durability::Volatile`]). After a
+    /// crash such a file may be empty; [`LayerDriver::remove`] copes with that.
+    pub fn create_with(
+        &self,
+        id: &str,
+        parent: Option<&str>,
+        durability: Durability,
+    ) -> Result<(), LayerError> {
         let dir = self.dir(id)?;
         if let Some(parent) = parent {
             self.existing_dir(parent)?;
@@ -76,17 +88,23 @@ impl LayerDriver {
                 std::io::ErrorKind::AlreadyExists => LayerError::LayerExists { id: id.to_owned() },
                 _ => LayerError::io("mkdir(2)", &dir, &e),
             })?;
-        let result = self.populate(id, &dir, parent);
+        let result = self.populate(id, &dir, parent, durability);
         if result.is_err() {
             let _ = self.remove(id); // leave nothing half-made behind
         }
         result
     }
 
-    fn populate(&self, id: &str, dir: &Path, parent: Option<&str>) -> Result<(), LayerError> {
+    fn populate(
+        &self,
+        id: &str,
+        dir: &Path,
+        parent: Option<&str>,
+        durability: Durability,
+    ) -> Result<(), LayerError> {
         make_dir(&dir.join("diff"), 0o755)?;
         let link = self.new_link(id)?;
-        write_atomic(&dir.join("link"), link.as_bytes())?;
+        write_atomic(&dir.join("link"), link.as_bytes(), durability)?;
         let Some(parent) = parent else {
             return Ok(()); // a base layer: nothing below it, never mounted as an overlay
         };
@@ -103,7 +121,7 @@ impl LayerDriver {
                 limit: OVL_MAX_STACK,
             });
         }
-        write_atomic(&dir.join("lower"), lowers.join(":").as_bytes())
+        write_atomic(&dir.join("lower"), lowers.join(":").as_bytes(), durability)
     }
     // ANCHOR_END: driver
 
@@ -262,15 +280,33 @@ impl LayerDriver {
                 nix::errno::Errno::EBUSY,
             ));
         }
-        if let Ok(link) = read_link_file(&dir) {
-            let path = self.root.join(LINK_DIR).join(link);
-            if let Err(e) = std::fs::remove_file(&path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    return Err(LayerError::io("unlink(2)", &path, &e));
+        match read_link_file(&dir) {
+            Ok(link) => {
+                let path = self.root.join(LINK_DIR).join(link);
+                if let Err(e) = std::fs::remove_file(&path) {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        return Err(LayerError::io("unlink(2)", &path, &e));
+                    }
                 }
             }
+            // a volatile layer's `link` emptied by a crash: find its symlink by its target
+            Err(_) => self.remove_links_to(id)?,
         }
         std::fs::remove_dir_all(&dir).map_err(|e| LayerError::io("remove", &dir, &e))
+    }
+
+    /// Every `l/` symlink to `../<id>/diff` removed.
+    fn remove_links_to(&self, id: &str) -> Result<(), LayerError> {
+        let links = self.root.join(LINK_DIR);
+        let target = Path::new("..").join(id).join("diff");
+        let entries = std::fs::read_dir(&links).map_err(|e| LayerError::io("opendir(3)", &links, &e))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if std::fs::read_link(&path).is_ok_and(|t| t == target) {
+                std::fs::remove_file(&path).map_err(|e| LayerError::io("unlink(2)", &path, &e))?;
+            }
+        }
+        Ok(())
     }
 
     pub fn exists(&self, id: &str) -> bool {
@@ -359,8 +395,9 @@ fn read_optional(path: &Path) -> Result<Option<String>, LayerError> {
     }
 }
 
-/// Write a temp file next to `path`, fsync it, rename it over `path`.
-fn write_atomic(path: &Path, data: &[u8]) -> Result<(), LayerError> {
+/// Write a temp file next to `path`, fsync it (unless [`Durability::Volatile`]), rename it
+/// over `path`.
+fn write_atomic(path: &Path, data: &[u8], durability: Durability) -> Result<(), LayerError> {
     let name = path.file_name().unwrap_or(OsStr::new("file")).to_string_lossy();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     let mut file = std::fs::File::create(&tmp).map_err(|e| LayerError::io("open(2)", &tmp, &e))?;
@@ -368,8 +405,10 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<(), LayerError> {
         .map_err(|e| LayerError::io("write(2)", &tmp, &e))?;
     file.set_permissions(std::fs::Permissions::from_mode(0o644))
         .map_err(|e| LayerError::io("fchmod(2)", &tmp, &e))?;
-    file.sync_all()
-        .map_err(|e| LayerError::io("fsync(2)", &tmp, &e))?;
+    if durability == Durability::Synced {
+        file.sync_all()
+            .map_err(|e| LayerError::io("fsync(2)", &tmp, &e))?;
+    }
     std::fs::rename(&tmp, path).map_err(|e| LayerError::io("rename(2)", path, &e))
 }
 

@@ -133,3 +133,25 @@ fn a_chain_deeper_than_overlayfs_allows_is_refused_and_cleaned_up() {
         "the failed layer's short link was removed"
     );
 }
+
+#[test]
+fn a_volatile_layer_whose_link_a_crash_emptied_is_still_removed_whole() {
+    let (_tmp, driver) = store();
+    driver.create("base", None).unwrap();
+    driver
+        .create_with("rm", Some("base"), Durability::Volatile)
+        .unwrap();
+    assert_eq!(
+        read(&driver, "rm", "lower"),
+        format!("l/{}", read(&driver, "base", "link"))
+    );
+    // what a power cut can leave of a file written without fsync(2)
+    std::fs::write(driver.root().join("rm/link"), "").unwrap();
+    driver.remove("rm").unwrap();
+    assert!(!driver.exists("rm"));
+    let links: Vec<_> = std::fs::read_dir(driver.root().join(LINK_DIR))
+        .unwrap()
+        .map(|e| std::fs::read_link(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(links, [Path::new("../base/diff")], "only the base's link is left");
+}

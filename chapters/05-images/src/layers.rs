@@ -87,7 +87,7 @@ impl ImageStore {
         if let Some(parent) = parent_chain {
             files.push(("parent", parent.to_string()));
         }
-        let staged = self.stage_record("layer-", &files)?;
+        let staged = self.stage_record("layer-", &files, true)?;
         if let Err(e) = std::fs::rename(&staged, &target) {
             let _ = std::fs::remove_dir_all(&staged);
             if self.has_layer(&chain_id) {
@@ -145,8 +145,14 @@ impl ImageStore {
     }
 
     /// A directory in `layerdb/tmp` holding `files` (name, content), each written and
-    /// fsync'ed: the caller renames it into place, so a record appears whole or not at all.
-    fn stage_record(&self, prefix: &str, files: &[(&str, String)]) -> Result<PathBuf, StoreError> {
+    /// fsync'ed (unless `synced` is false): the caller renames it into place, so a record
+    /// appears whole or not at all.
+    fn stage_record(
+        &self,
+        prefix: &str,
+        files: &[(&str, String)],
+        synced: bool,
+    ) -> Result<PathBuf, StoreError> {
         let tmp_root = self.root.join("layerdb/tmp");
         let staged = tempfile::Builder::new()
             .prefix(prefix)
@@ -155,7 +161,10 @@ impl ImageStore {
         for (name, value) in files {
             let path = staged.path().join(name);
             std::fs::write(&path, value)
-                .and_then(|()| std::fs::File::open(&path)?.sync_all())
+                .and_then(|()| match synced {
+                    true => std::fs::File::open(&path)?.sync_all(),
+                    false => Ok(()),
+                })
                 .map_err(io_err("writing", &path))?;
         }
         Ok(staged.keep())
@@ -187,6 +196,17 @@ impl ImageStore {
     /// `overlay2/`, the `init_id` layer below it, and the image layer `parent` (none for an
     /// image without layers) they both sit on.
     pub fn create_mount(&self, container_id: &str, mount: &MountMeta) -> Result<(), StoreError> {
+        self.write_mount(container_id, mount, true)
+    }
+
+    /// [`ImageStore::create_mount`] without fsync(2), for a container that goes when it ends
+    /// (`run --rm`): a crash of the machine may lose the record, so such a container's
+    /// layers are named after it (`mount_id` its id), where the engine finds them anyway.
+    pub fn create_mount_unsynced(&self, container_id: &str, mount: &MountMeta) -> Result<(), StoreError> {
+        self.write_mount(container_id, mount, false)
+    }
+
+    fn write_mount(&self, container_id: &str, mount: &MountMeta, synced: bool) -> Result<(), StoreError> {
         let dir = self.mount_dir(container_id)?;
         for id in [&mount.mount_id, &mount.init_id] {
             if id.is_empty() || id.contains(['/', '\0']) || id.starts_with('.') {
@@ -207,12 +227,15 @@ impl ImageStore {
         }
         let mounts = self.root.join("layerdb/mounts");
         std::fs::create_dir_all(&mounts).map_err(io_err("creating", &mounts))?;
-        let staged = self.stage_record("mount-", &files)?;
+        let staged = self.stage_record("mount-", &files, synced)?;
         std::fs::rename(&staged, &dir).map_err(|e| {
             let _ = std::fs::remove_dir_all(&staged);
             io_err("renaming a staged mount record to", &dir)(e)
         })?;
-        sync_dir(&mounts).map_err(io_err("syncing", &mounts))
+        match synced {
+            true => sync_dir(&mounts).map_err(io_err("syncing", &mounts)),
+            false => Ok(()),
+        }
     }
     // ANCHOR_END: mounts
 
