@@ -202,7 +202,10 @@ impl NetworkBench {
             };
             let plan = engine.plan_network(&options, false).map_err(text)?;
             let record = container_record(mode);
-            let dir = engine.containers.create(&record).map_err(text)?;
+            let dir = engine
+                .containers
+                .create(&record, minidocker::atomic::Durability::Synced)
+                .map_err(text)?;
             // what `run`'s write_container_files writes for this mode
             let hostname = &record.config.hostname;
             std::fs::write(dir.join("hostname"), format!("{hostname}\n")).map_err(text)?;

@@ -13,10 +13,13 @@ use nix::fcntl::{Flock, FlockArg};
 use crate::engine::network::NetworkSettings;
 use crate::engine::network::settings::NetworkHostConfig;
 
-use crate::atomic::write_json_atomic;
+use crate::atomic::{Durability, write_json_atomic};
 
 /// Docker's file for a container's [`HostConfig`].
 const HOST_CONFIG_FILE: &str = "hostconfig.json";
+/// In a container's directory: its files are written without fsync(2)
+/// ([`ContainerStore::durability`]).
+pub const VOLATILE_MARKER: &str = "volatile";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
@@ -429,13 +432,40 @@ impl ContainerStore {
         }
     }
 
-    /// Create the container's directory and save its first state.
-    pub fn create(&self, container: &Container) -> Result<PathBuf, ContainerError> {
+    // ANCHOR: durability
+    /// Create the container's directory and save its first state. A [`Durability::Volatile`]
+    /// container (a `--rm` one: it goes when it ends) has its files written without
+    /// fsync(2), which is most of what `docker run --rm` would otherwise wait for the disk
+    /// on. A crash of the machine can leave its records empty; the next daemon removes it
+    /// whatever is left ([`ContainerStore::durability`] still says what it was).
+    pub fn create(&self, container: &Container, durability: Durability) -> Result<PathBuf, ContainerError> {
         let dir = self.dir(&container.id);
         std::fs::create_dir(&dir).map_err(io_err(&dir))?;
+        if durability == Durability::Volatile {
+            let marker = dir.join(VOLATILE_MARKER);
+            if let Err(e) = std::fs::write(&marker, b"") {
+                let _ = std::fs::remove_dir(&dir);
+                return Err(ContainerError::Io {
+                    path: marker,
+                    source: e,
+                });
+            }
+        }
         self.save(container)?;
         Ok(dir)
     }
+
+    /// How container `id`'s files are written: without fsync(2) if it was created
+    /// [`Durability::Volatile`] (its directory has the marker, an empty file, which a crash
+    /// cannot turn into something else).
+    pub fn durability(&self, id: &str) -> Durability {
+        if self.dir(id).join(VOLATILE_MARKER).exists() {
+            Durability::Volatile
+        } else {
+            Durability::Synced
+        }
+    }
+    // ANCHOR_END: durability
 
     pub fn save(&self, container: &Container) -> Result<(), ContainerError> {
         let _lock = self.lock_record(&container.id)?;
@@ -444,7 +474,7 @@ impl ContainerStore {
 
     fn save_locked(&self, container: &Container) -> Result<(), ContainerError> {
         let path = self.dir(&container.id).join("config.v2.json");
-        write_json_atomic(&path, container).map_err(io_err(&path))
+        write_json_atomic(&path, container, self.durability(&container.id)).map_err(io_err(&path))
     }
 
     // ANCHOR: record_lock
@@ -519,7 +549,7 @@ impl ContainerStore {
 
     pub fn save_host_config(&self, id: &str, host_config: &HostConfig) -> Result<(), ContainerError> {
         let path = self.dir(id).join(HOST_CONFIG_FILE);
-        write_json_atomic(&path, host_config).map_err(io_err(&path))
+        write_json_atomic(&path, host_config, self.durability(id)).map_err(io_err(&path))
     }
 
     /// Marks container `id` as being removed, until the guard is dropped: an exclusive
@@ -548,6 +578,23 @@ impl ContainerStore {
                 source: errno.into(),
             }),
         }
+    }
+
+    /// What a crash of the machine left of [`Durability::Volatile`] containers: the ids of
+    /// those whose record is gone or unreadable (their files were never fsync(2)ed).
+    pub fn volatile_wrecks(&self) -> Result<Vec<String>, ContainerError> {
+        let mut wrecks = Vec::new();
+        for entry in std::fs::read_dir(&self.root).map_err(io_err(&self.root))? {
+            let id = entry
+                .map_err(io_err(&self.root))?
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if self.durability(&id) == Durability::Volatile && self.load(&id).is_err() {
+                wrecks.push(id);
+            }
+        }
+        Ok(wrecks)
     }
 
     /// Remove the container and everything in its directory.
@@ -675,7 +722,7 @@ mod tests {
             network_settings: NetworkSettings::default(),
             restart_count: 0,
         };
-        store.create(&c).unwrap();
+        store.create(&c, Durability::Synced).unwrap();
         let err = store.check_name_free("web").unwrap_err().to_string();
         assert!(
             err.starts_with("Conflict. The container name \"/web\" is already in use by container \"abab"),
@@ -684,5 +731,37 @@ mod tests {
         store.check_name_free("db").unwrap();
         store.remove(&c.id).unwrap();
         store.check_name_free("web").unwrap();
+    }
+
+    #[test]
+    fn a_volatile_container_stays_volatile_for_every_later_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(dir.path()).unwrap();
+        let container = |id: &str| Container {
+            id: id.repeat(32),
+            created: now_rfc3339(),
+            path: "true".into(),
+            args: vec![],
+            config: Config::default(),
+            state: State::default(),
+            image: "sha256:x".into(),
+            name: format!("/{id}"),
+            network_settings: NetworkSettings::default(),
+            restart_count: 0,
+        };
+        let (kept, removed) = (container("ab"), container("cd"));
+        store.create(&kept, Durability::Synced).unwrap();
+        store.create(&removed, Durability::Volatile).unwrap();
+        assert_eq!(store.durability(&kept.id), Durability::Synced);
+        assert_eq!(store.durability(&removed.id), Durability::Volatile);
+        store
+            .save_host_config(&removed.id, &HostConfig::default())
+            .unwrap();
+        assert_eq!(store.load(&removed.id).unwrap().name, "/cd");
+        store.remove(&removed.id).unwrap();
+        assert!(
+            !store.dir(&removed.id).exists(),
+            "the marker goes with the container"
+        );
     }
 }

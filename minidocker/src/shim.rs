@@ -82,6 +82,14 @@ pub fn has_live_shim(dir: &Path) -> bool {
     })
 }
 
+/// Waits, however long it takes, until no shim holds the lock of the container in `dir`.
+pub fn wait_for_shim_end(dir: &Path) {
+    if let Ok(file) = std::fs::File::open(dir.join(SHIM_LOCK)) {
+        // flock(2) works on a read-only descriptor too; the lock is dropped at once
+        let _ = Flock::lock(file, FlockArg::LockShared);
+    }
+}
+
 /// Takes the container's shim lock, or says that another shim has it.
 fn hold_shim_lock(dir: &Path) -> Result<Flock<std::fs::File>> {
     let file = std::fs::File::options()

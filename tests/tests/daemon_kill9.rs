@@ -1,8 +1,10 @@
 //! A daemon killed with SIGKILL loses nothing (issue 9): its containers keep running under
 //! their shims and keep logging, a container that ends while no daemon runs has its exit
 //! recorded, and the next daemon finds all of it: containers, their logs and exit codes, the
-//! images, the user networks, the events. Then 50 containers started and removed in parallel
-//! leave nothing behind.
+//! images, the user networks, the events. The next daemon also removes the `--rm` containers
+//! the first left behind, as dockerd's restore does, and what a crash of the machine leaves of
+//! them (their files are written without fsync). Then 50 containers started and removed in
+//! parallel leave nothing behind.
 
 use std::time::{Duration, Instant};
 
@@ -141,6 +143,98 @@ fn a_daemon_killed_with_sigkill_loses_nothing() {
     assert_eq!(stopped.stdout, "exited 137\n", "{stopped}");
     second.docker(&["rm", "ticker", "short"]).assert_code(0);
     second.docker(&["network", "rm", "kept"]).assert_code(0);
+}
+
+#[test]
+fn a_daemon_that_starts_removes_the_rm_containers_an_earlier_one_left() {
+    root_test!();
+    let env = TestEnv::new();
+    let first = TestDaemon::start(&env, &[]);
+    let run_rm = |name: &str, script: &str| {
+        let out = first.docker(&["run", "-d", "--rm", "--name", name, "busybox", "sh", "-c", script]);
+        out.assert_code(0);
+        out.stdout.trim().to_owned()
+    };
+    let ended = run_rm("ended", "sleep 1000");
+    let later = run_rm("later", "sleep 1000");
+    let never = first.docker(&["create", "--rm", "--name", "never", "busybox", "true"]);
+    never.assert_code(0);
+    let wreck = first.docker(&["create", "--rm", "--name", "wreck", "busybox", "true"]);
+    wreck.assert_code(0);
+    let wreck = wreck.stdout.trim().to_owned();
+    let ended_pid = env.wait_for_running("ended", Duration::from_secs(30));
+    env.wait_for_running("later", Duration::from_secs(30));
+    let layers: Vec<_> = env
+        .container_ids()
+        .iter()
+        .map(|id| env.container_layer_dir(id))
+        .collect();
+    assert_eq!(layers.len(), 4);
+
+    nix::sys::signal::kill(daemon_pid(&first), nix::sys::signal::Signal::SIGKILL)
+        .expect("killing the daemon");
+    drop(first);
+    // `ended` ends while no daemon runs to remove it
+    nix::sys::signal::kill(ended_pid, nix::sys::signal::Signal::SIGKILL).expect("killing ended's init");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env
+        .find_container("ended")
+        .is_some_and(|(_, c)| c["State"]["Status"] != "exited")
+    {
+        assert!(Instant::now() < deadline, "ended did not end without a daemon");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // what a power cut can leave of files written without fsync(2): empty ones
+    let wreck_layer = env.container_layer_dir(&wreck);
+    for file in [
+        env.containers_dir().join(&wreck).join("config.v2.json"),
+        env.containers_dir().join(&wreck).join("hostconfig.json"),
+        env.data_root()
+            .join("image/overlay2/layerdb/mounts")
+            .join(&wreck)
+            .join("mount-id"),
+        wreck_layer.join("link"),
+        wreck_layer.join("lower"),
+    ] {
+        std::fs::write(&file, "").unwrap_or_else(|e| panic!("emptying {}: {e}", file.display()));
+    }
+
+    let second = TestDaemon::start(&env, &[]);
+    assert_eq!(
+        env.container_ids(),
+        [later],
+        "ended {ended}, never and wreck are removed"
+    );
+    let ps = second.docker(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+    assert_eq!(ps.stdout, "later running\n", "{ps}");
+    // the adopted one goes when it ends under this daemon
+    second.docker(&["kill", "later"]).assert_code(0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !env.container_ids().is_empty() {
+        assert!(Instant::now() < deadline, "later was not removed when it ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for layer in &layers {
+        assert!(!layer.exists(), "{} is left", layer.display());
+    }
+    let links = std::fs::read_dir(env.data_root().join("overlay2/l"))
+        .expect("overlay2/l")
+        .count();
+    let image_layers = std::fs::read_dir(env.data_root().join("overlay2"))
+        .expect("overlay2")
+        .count()
+        - 1;
+    assert_eq!(
+        links, image_layers,
+        "one short link per layer left, none dangling"
+    );
+    assert_eq!(env.mounts_inside(), vec![], "mounts left");
+    assert_eq!(
+        env.cgroups_inside(),
+        Vec::<std::path::PathBuf>::new(),
+        "cgroups left"
+    );
+    assert_eq!(env.processes_inside(), vec![], "processes left");
 }
 
 #[test]

@@ -66,6 +66,7 @@ async fn serve(config: DaemonConfig) -> Result<()> {
     let restoring = state.clone();
     state
         .blocking(move |engine| {
+            auto_remove_on_daemon_start(engine, &restoring);
             restart_on_daemon_start(engine, &restoring);
             Ok(())
         })
@@ -159,6 +160,34 @@ impl ShutdownSignals {
         }
     }
 }
+
+// ANCHOR: auto_remove_on_daemon_start
+/// dockerd's restore of `--rm` (AutoRemove) containers: one that is not running (its shim
+/// ended while no daemon ran, or it was never started) is removed now, one that runs when
+/// its shim ends. First, what a crash of the machine left of them: their files are written
+/// without fsync(2) ([`crate::container::ContainerStore::create`]).
+fn auto_remove_on_daemon_start(engine: &crate::engine::Engine, state: &api::AppState) {
+    for id in engine.containers.volatile_wrecks().unwrap_or_default() {
+        if crate::shim::has_live_shim(&engine.containers.dir(&id)) {
+            continue;
+        }
+        tracing::info!(container = %id, "removing what a crash left of a --rm container");
+        if let Err(e) = engine.remove_volatile_wreck(&id) {
+            tracing::warn!(container = %id, error = %e, "removing what a crash left");
+        }
+    }
+    for c in engine.containers.list().unwrap_or_default() {
+        if !engine.containers.host_config(&c.id).is_ok_and(|h| h.auto_remove) {
+            continue;
+        }
+        if engine.is_running(&c) || crate::shim::has_live_shim(&engine.containers.dir(&c.id)) {
+            api::lifecycle::remove_when_shim_ends(state, &c.id);
+        } else if let Err(e) = engine.remove_container_with_volumes(&c.id, true, true) {
+            tracing::warn!(container = %c.id, error = %e, "auto-removing on daemon start");
+        }
+    }
+}
+// ANCHOR_END: auto_remove_on_daemon_start
 
 // ANCHOR: restart_on_daemon_start
 /// What restart policies ask of a daemon that starts: `always` containers that are not

@@ -292,9 +292,11 @@ impl Engine {
             engine_unified: hierarchy.own_unified.clone(),
             dirs: guard.cgroup().map(|c| c.manager.dirs()).unwrap_or_default(),
         };
-        write_json_atomic(&record_path, &record).map_err(|source| EngineError::Io {
-            path: record_path.clone(),
-            source,
+        write_json_atomic(&record_path, &record, self.containers.durability(id)).map_err(|source| {
+            EngineError::Io {
+                path: record_path.clone(),
+                source,
+            }
         })?;
         if let Some(cgroup) = guard.cgroup() {
             cgroup.manager.apply(resources)?;

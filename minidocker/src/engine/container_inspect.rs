@@ -632,8 +632,13 @@ mod tests {
             finished_at: crate::container::ZERO_TIME.into(),
             ..State::default()
         };
-        engine.containers.create(&record).unwrap();
-        let layer = engine.create_container_layer(&record.id, None).unwrap();
+        engine
+            .containers
+            .create(&record, crate::atomic::Durability::Synced)
+            .unwrap();
+        let layer = engine
+            .create_container_layer(&record.id, None, crate::atomic::Durability::Synced)
+            .unwrap();
 
         let inspect = engine.inspect_container("x").unwrap();
         assert_eq!(inspect.id, record.id);

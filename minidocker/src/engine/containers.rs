@@ -213,4 +213,25 @@ impl Engine {
         self.container_event(&c, "destroy", &[]);
         Ok(())
     }
+
+    /// Removes what a crash of the machine left of a volatile (`--rm`) container whose
+    /// record is unreadable ([`crate::container::ContainerStore::volatile_wrecks`]), as far
+    /// as it can be found without that record: its layers (named after it), its addresses,
+    /// its anonymous volumes and its cgroup if their records survived.
+    pub fn remove_volatile_wreck(&self, id: &str) -> Result<(), super::EngineError> {
+        let _removal = self.containers.begin_removal(id, id)?;
+        // cgroups and iptables rules do not outlive the machine: only records can be left
+        let _ = self.remove_container_cgroup(id);
+        self.release_container_addresses(id)?;
+        // by the layer store's record, then by name: what an emptied record does not name
+        if let Err(e) = self.remove_container_layer(id) {
+            tracing::info!(container = %id, error = %e, "its layer record is unreadable");
+        }
+        self.layers.remove(id)?;
+        self.layers.remove(&format!("{id}-init"))?;
+        self.images.remove_mount(id)?;
+        let _ = self.release_mounts(id, true);
+        self.containers.remove(id)?;
+        Ok(())
+    }
 }

@@ -17,7 +17,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use ch04_layers::{ApplyLimits, MountApi, apply_layer_tar};
+use ch04_layers::{ApplyLimits, Durability, MountApi, apply_layer_tar};
 use ch05_images::{BlobStore, Digest, LayerMeta, MountMeta};
 use rand::RngCore;
 
@@ -122,15 +122,22 @@ impl Engine {
     /// Give container `container_id` its layers on top of the image whose top layer is `top`:
     /// `<mount id>-init` with the mount points every container needs, and `<mount id>` for its
     /// own changes. Docker splits them the same way so `docker diff` and `commit` never see the
-    /// files the engine itself puts in every container.
+    /// files the engine itself puts in every container. A [`Durability::Volatile`] (`--rm`)
+    /// container's are written without fsync(2), its mount id is its own id, so that what a
+    /// crash of the machine leaves of them can be found without their records.
     pub fn create_container_layer(
         &self,
         container_id: &str,
         top: Option<&LayerMeta>,
+        durability: Durability,
     ) -> Result<ContainerLayer, EngineError> {
-        let mount_id = random_hex_id();
+        let mount_id = match durability {
+            Durability::Synced => random_hex_id(),
+            Durability::Volatile => container_id.to_owned(),
+        };
         let init_id = format!("{mount_id}-init");
-        self.layers.create(&init_id, top.map(|t| t.cache_id.as_str()))?;
+        self.layers
+            .create_with(&init_id, top.map(|t| t.cache_id.as_str()), durability)?;
         let made = (|| -> Result<(), EngineError> {
             let init = self.layers.diff_dir(&init_id);
             let io = |what: PathBuf| {
@@ -152,15 +159,16 @@ impl Engine {
             }
             let mtab = init.join("etc/mtab");
             std::os::unix::fs::symlink("/proc/mounts", &mtab).map_err(io(mtab))?;
-            self.layers.create(&mount_id, Some(&init_id))?;
-            self.images.create_mount(
-                container_id,
-                &MountMeta {
-                    mount_id: mount_id.clone(),
-                    init_id: init_id.clone(),
-                    parent: top.map(|t| t.chain_id.clone()),
-                },
-            )?;
+            self.layers.create_with(&mount_id, Some(&init_id), durability)?;
+            let record = MountMeta {
+                mount_id: mount_id.clone(),
+                init_id: init_id.clone(),
+                parent: top.map(|t| t.chain_id.clone()),
+            };
+            match durability {
+                Durability::Synced => self.images.create_mount(container_id, &record)?,
+                Durability::Volatile => self.images.create_mount_unsynced(container_id, &record)?,
+            }
             Ok(())
         })();
         if let Err(e) = made {

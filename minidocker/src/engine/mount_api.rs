@@ -30,7 +30,11 @@ pub fn mount_api_of_this_boot(data_root: &Path) -> MountApi {
         return api;
     }
     let api = detect_mount_api();
-    let _ = crate::atomic::write_atomic(&path, format!("{boot_id} {}\n", name(api)).as_bytes());
+    let _ = crate::atomic::write_atomic(
+        &path,
+        format!("{boot_id} {}\n", name(api)).as_bytes(),
+        crate::atomic::Durability::Synced,
+    );
     api
 }
 

@@ -297,7 +297,15 @@ impl Engine {
                 .unwrap_or_default(),
             restart_count: 0,
         };
-        let dir = self.containers.create(&container).map_err(RunError::engine)?;
+        let durability = if opts.auto_remove {
+            Durability::Volatile
+        } else {
+            Durability::Synced
+        };
+        let dir = self
+            .containers
+            .create(&container, durability)
+            .map_err(RunError::engine)?;
         let mut host_config = HostConfig::with_resources(&checked.resources, &opts.cgroup_parent);
         host_config.network = network_host_config(plan.as_ref(), opts);
         host_config.restart_policy = opts.restart_policy.clone();
@@ -312,9 +320,9 @@ impl Engine {
             let _ = self.containers.remove(&id);
             return Err(RunError::engine(e));
         }
-        let saved = write_json_atomic(&dir.join(START_SPEC), opts).map_err(RunError::engine);
+        let saved = write_json_atomic(&dir.join(START_SPEC), opts, durability).map_err(RunError::engine);
         if let Err(e) = saved.and_then(|()| {
-            self.create_container_layer(&id, image_layers.last())
+            self.create_container_layer(&id, image_layers.last(), durability)
                 .map_err(RunError::engine)
         }) {
             // not created after all: leave nothing behind
@@ -443,7 +451,8 @@ impl Engine {
         let hostname = container.config.hostname.clone();
         // Mounted in the host's mount namespace, as Docker does: `merged` shows the container's
         // files on the host while it runs. The guard unmounts it however this function ends.
-        let mounted = MountedLayer::mount(self, layer, opts.auto_remove).map_err(RunError::engine)?;
+        let durability = self.containers.durability(&container.id);
+        let mounted = MountedLayer::mount(self, layer, durability).map_err(RunError::engine)?;
         let rootfs = mounted.merged.clone();
         let prepared = self
             .write_container_files(dir, &hostname, plan, &opts.network)
@@ -724,18 +733,14 @@ struct MountedLayer<'a> {
 }
 
 impl<'a> MountedLayer<'a> {
-    /// Mounts `layer`; a `--rm` container's layer `volatile` (no syncs, none at the unmount
-    /// either: the layer goes with the container), every other's synced, as Docker mounts all.
+    /// Mounts `layer` with its container's durability: a `--rm` container's layer `volatile`
+    /// (no syncs, none at the unmount either: the layer goes with the container), every
+    /// other's synced, as Docker mounts all.
     fn mount(
         engine: &'a Engine,
         layer: &ContainerLayer,
-        auto_remove: bool,
+        durability: Durability,
     ) -> Result<Self, ch04_layers::LayerError> {
-        let durability = if auto_remove {
-            Durability::Volatile
-        } else {
-            Durability::Synced
-        };
         let merged = engine.layers.mount_with(&layer.mount_id, layer.api, durability)?;
         Ok(MountedLayer {
             engine,

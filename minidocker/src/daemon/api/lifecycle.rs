@@ -329,6 +329,20 @@ pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> R
 }
 // ANCHOR_END: start_shim
 
+/// A `--rm` container that an earlier daemon started and this one found running
+/// (`live-restore`), removed once its shim ends, as dockerd does when a restored container
+/// exits.
+pub fn remove_when_shim_ends(state: &AppState, id: &str) {
+    let (id, data_root, ended) = (id.to_owned(), state.data_root.clone(), state.ended.clone());
+    std::thread::spawn(move || {
+        let engine = Engine::open(&data_root);
+        if let Ok(engine) = engine {
+            crate::shim::wait_for_shim_end(&engine.containers.dir(&id));
+            shim_ended(&engine, &ended, &id, None);
+        }
+    });
+}
+
 // ANCHOR: shim_ended
 /// What follows the end of a container's shim: its exit code noted (the record's, else the
 /// shim's), then, for a `--rm` container, its removal.

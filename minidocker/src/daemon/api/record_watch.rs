@@ -106,7 +106,7 @@ mod tests {
         let path = dir.path().join("config.v2.json");
         let writer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
-            crate::atomic::write_atomic(&path, b"{}").unwrap();
+            crate::atomic::write_atomic(&path, b"{}", crate::atomic::Durability::Synced).unwrap();
         });
         let began = Instant::now();
         watch.wait(); // would sleep an hour if the rename went unheard

@@ -14,7 +14,7 @@ use ch07_network::{Ipam, Ipv4Net};
 use serde::{Deserialize, Serialize};
 
 use super::NetworkError;
-use crate::atomic::write_json_atomic;
+use crate::atomic::{Durability, write_json_atomic};
 
 /// The default bridge's Linux bridge (Docker's `docker0`).
 pub const DEFAULT_BRIDGE: &str = "minidocker0";
@@ -225,7 +225,8 @@ impl NetworkStore {
 
     pub fn save(&self, record: &NetworkRecord) -> Result<(), NetworkError> {
         let path = self.record_path(&record.id);
-        write_json_atomic(&path, record).map_err(|source| NetworkError::Io { path, source })
+        write_json_atomic(&path, record, Durability::Synced)
+            .map_err(|source| NetworkError::Io { path, source })
     }
 
     pub fn remove(&self, id: &str) -> Result<(), NetworkError> {

@@ -307,7 +307,8 @@ impl Engine {
         }
         points.sort_by(|a, b| a.view.destination.cmp(&b.view.destination));
         let path = self.containers.dir(&container.id).join(MOUNTS_FILE);
-        write_json_atomic(&path, &points).map_err(|source| VolumeError::Io { path, source })?;
+        write_json_atomic(&path, &points, self.containers.durability(&container.id))
+            .map_err(|source| VolumeError::Io { path, source })?;
         Ok(points)
     }
 

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::VolumeError;
-use crate::atomic::write_json_atomic;
+use crate::atomic::{Durability, write_json_atomic};
 
 /// The only driver there is.
 pub const LOCAL_DRIVER: &str = "local";
@@ -249,7 +249,7 @@ impl VolumeStore {
                     usage_data: None,
                     ..volume.clone()
                 };
-                write_json_atomic(&record, &stored).map_err(Self::io(&record))
+                write_json_atomic(&record, &stored, Durability::Synced).map_err(Self::io(&record))
             });
         if let Err(e) = made {
             let _ = std::fs::remove_dir_all(&dir);
