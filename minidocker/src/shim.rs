@@ -27,6 +27,9 @@
 //!  network, clone, record running    wait for the init                 exit phase, restart policy
 //! ```
 //!
+//! A container that ends within `HANDOVER_GRACE` (20 ms) of its start (`run --rm busybox true`)
+//! is not handed over: the two execs would cost more than the rest of its exit.
+//!
 //! A container whose network runs in the shim (published ports' proxies, a user-defined
 //! network's DNS server: threads of the shim) keeps the whole shim until it ends.
 
@@ -207,11 +210,19 @@ fn restarts(engine: &Engine, id: &str, code: i32, container: &Container) -> bool
     policy.restarts(code, container.restart_count, stopped(engine, id))
 }
 
+/// How long the shim waits for a container that has just started to end before it becomes
+/// the small monitor: `run --rm busybox true` ends within it, and for such a container the
+/// two execs there and back would cost more than the whole rest of its exit.
+const HANDOVER_GRACE: Duration = Duration::from_millis(20);
+
 /// One run of the container: started here, supervised by the small monitor when it can be
 /// (this call then does not return: the shim comes back with `--handoff`), else here.
 fn run_once(shim: &Shim<'_>, state: PolicyState) -> Result<i32, RunError> {
     let (engine, id) = (shim.engine, shim.id);
     let running = engine.start_created(id, shim.io.console())?;
+    if running.ends_within(HANDOVER_GRACE) {
+        return engine.run_to_exit(running, &|code, c: &Container| restarts(engine, id, code, c));
+    }
     if let Some(endpoints) = running.sandbox_endpoints() {
         let e = hand_over(shim, &running, endpoints, state);
         // fd 2 is the container's stderr by now: the note goes where the shim's went

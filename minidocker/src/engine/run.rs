@@ -792,6 +792,20 @@ impl RunningContainer<'_> {
     pub fn supervise(&self) -> Result<i32, ch01_process::ProcessError> {
         supervise(self.pid, Reap::MainChildOnly).map(|status| status.code())
     }
+
+    /// Whether the init has ended, or ends within `grace`: poll(2) of a pidfd of it
+    /// (pidfd_open(2)), which becomes readable when the process exits. The init is left
+    /// to [`RunningContainer::supervise`] to reap; signals stay blocked meanwhile.
+    pub fn ends_within(&self, grace: std::time::Duration) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let Ok(pidfd) = ch02_namespaces::PidFd::open(self.pid) else {
+            return false;
+        };
+        let timeout = PollTimeout::try_from(grace).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        poll(&mut fds, timeout).is_ok_and(|ready| ready > 0)
+    }
 }
 // ANCHOR_END: running_container
 
