@@ -706,22 +706,23 @@ mod tests {
         assert!(matches!(store.load("nosuch"), Err(ContainerError::NotFound(_))));
     }
 
+    /// A container as `create` makes it: id `pair` 32 times, named `/name`, running `true`.
+    fn created_container(pair: &str, name: &str) -> Container {
+        Container {
+            id: pair.repeat(32),
+            created: now_rfc3339(),
+            path: "true".into(),
+            image: "sha256:x".into(),
+            name: format!("/{name}"),
+            ..Container::default()
+        }
+    }
+
     #[test]
     fn a_taken_name_is_a_conflict() {
         let dir = tempfile::tempdir().unwrap();
         let store = ContainerStore::open(dir.path()).unwrap();
-        let c = Container {
-            id: "ab".repeat(32),
-            created: now_rfc3339(),
-            path: "true".into(),
-            args: vec![],
-            config: Config::default(),
-            state: State::default(),
-            image: "sha256:x".into(),
-            name: "/web".into(),
-            network_settings: NetworkSettings::default(),
-            restart_count: 0,
-        };
+        let c = created_container("ab", "web");
         store.create(&c, Durability::Synced).unwrap();
         let err = store.check_name_free("web").unwrap_err().to_string();
         assert!(
@@ -737,19 +738,7 @@ mod tests {
     fn a_volatile_container_stays_volatile_for_every_later_save() {
         let dir = tempfile::tempdir().unwrap();
         let store = ContainerStore::open(dir.path()).unwrap();
-        let container = |id: &str| Container {
-            id: id.repeat(32),
-            created: now_rfc3339(),
-            path: "true".into(),
-            args: vec![],
-            config: Config::default(),
-            state: State::default(),
-            image: "sha256:x".into(),
-            name: format!("/{id}"),
-            network_settings: NetworkSettings::default(),
-            restart_count: 0,
-        };
-        let (kept, removed) = (container("ab"), container("cd"));
+        let (kept, removed) = (created_container("ab", "ab"), created_container("cd", "cd"));
         store.create(&kept, Durability::Synced).unwrap();
         store.create(&removed, Durability::Volatile).unwrap();
         assert_eq!(store.durability(&kept.id), Durability::Synced);

@@ -386,6 +386,15 @@ impl TestEnv {
         mounts_under(&self.root)
     }
 
+    /// Asserts that no mount under the data root, no cgroup under the test's cgroup parent
+    /// and no process rooted in the data root is left.
+    #[track_caller]
+    pub fn assert_nothing_left(&self) {
+        assert_eq!(self.mounts_inside(), vec![], "mounts left");
+        assert_eq!(self.cgroups_inside(), Vec::<PathBuf>::new(), "cgroups left");
+        assert_eq!(self.processes_inside(), vec![], "processes left");
+    }
+
     fn kill_processes_inside(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {

@@ -228,13 +228,7 @@ fn a_daemon_that_starts_removes_the_rm_containers_an_earlier_one_left() {
         links, image_layers,
         "one short link per layer left, none dangling"
     );
-    assert_eq!(env.mounts_inside(), vec![], "mounts left");
-    assert_eq!(
-        env.cgroups_inside(),
-        Vec::<std::path::PathBuf>::new(),
-        "cgroups left"
-    );
-    assert_eq!(env.processes_inside(), vec![], "processes left");
+    env.assert_nothing_left();
 }
 
 #[test]
@@ -269,11 +263,5 @@ fn fifty_containers_started_and_removed_in_parallel_leave_nothing_behind() {
     }
     assert_eq!(daemon.docker(&["ps", "-aq"]).stdout, "");
     assert_eq!(env.container_ids(), Vec::<String>::new(), "containers left");
-    assert_eq!(env.mounts_inside(), vec![], "mounts left");
-    assert_eq!(
-        env.cgroups_inside(),
-        Vec::<std::path::PathBuf>::new(),
-        "cgroups left"
-    );
-    assert_eq!(env.processes_inside(), vec![], "processes left");
+    env.assert_nothing_left();
 }
