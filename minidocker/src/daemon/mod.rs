@@ -180,8 +180,13 @@ fn auto_remove_on_daemon_start(engine: &crate::engine::Engine, state: &api::AppS
         if !engine.containers.host_config(&c.id).is_ok_and(|h| h.auto_remove) {
             continue;
         }
-        if engine.is_running(&c) || crate::shim::has_live_shim(&engine.containers.dir(&c.id)) {
-            api::lifecycle::remove_when_shim_ends(state, &c.id);
+        let dir = engine.containers.dir(&c.id);
+        if engine.is_running(&c) || crate::shim::has_live_shim(&dir) {
+            // an earlier daemon's shim, not our child: its end is the release of its lock
+            api::lifecycle::when_shim_ends(state, &c.id, move || {
+                crate::shim::wait_for_shim_end(&dir);
+                None
+            });
         } else if let Err(e) = engine.remove_container_with_volumes(&c.id, true, true) {
             tracing::warn!(container = %c.id, error = %e, "auto-removing on daemon start");
         }

@@ -318,27 +318,25 @@ pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> R
     }
     // Reap the shim when it ends (it outlives us if we go first), note the exit, and
     // remove the container if it was created with --rm (AutoRemove), as dockerd does.
-    let (id, data_root, ended) = (container.id.clone(), state.data_root.clone(), state.ended.clone());
-    std::thread::spawn(move || {
-        let status = child.wait();
-        if let Ok(engine) = Engine::open(&data_root) {
-            shim_ended(&engine, &ended, &id, status.ok().and_then(|s| s.code()));
-        }
+    when_shim_ends(state, &container.id, move || {
+        child.wait().ok().and_then(|s| s.code())
     });
     Ok(())
 }
 // ANCHOR_END: start_shim
 
-/// A `--rm` container that an earlier daemon started and this one found running
-/// (`live-restore`), removed once its shim ends, as dockerd does when a restored container
-/// exits.
-pub fn remove_when_shim_ends(state: &AppState, id: &str) {
+/// [`shim_ended`] for container `id`, on a thread of its own, once `wait_for_end` (which
+/// waits for the container's shim to end) has returned the shim's exit code, if it knows it.
+pub fn when_shim_ends(
+    state: &AppState,
+    id: &str,
+    wait_for_end: impl FnOnce() -> Option<i32> + Send + 'static,
+) {
     let (id, data_root, ended) = (id.to_owned(), state.data_root.clone(), state.ended.clone());
     std::thread::spawn(move || {
-        let engine = Engine::open(&data_root);
-        if let Ok(engine) = engine {
-            crate::shim::wait_for_shim_end(&engine.containers.dir(&id));
-            shim_ended(&engine, &ended, &id, None);
+        let shim_code = wait_for_end();
+        if let Ok(engine) = Engine::open(&data_root) {
+            shim_ended(&engine, &ended, &id, shim_code);
         }
     });
 }
