@@ -369,6 +369,8 @@ pub fn validate_name(name: &str) -> Result<String, ContainerError> {
 #[derive(Debug, Clone)]
 pub struct ContainerStore {
     root: PathBuf,
+    /// Where removed containers' directories go to be deleted later.
+    trash: crate::trash::Trash,
 }
 
 /// A container's removal in progress ([`ContainerStore::begin_removal`]); dropping it ends it.
@@ -381,7 +383,10 @@ impl ContainerStore {
     pub fn open(data_root: &Path) -> Result<ContainerStore, ContainerError> {
         let root = data_root.join("containers");
         std::fs::create_dir_all(&root).map_err(io_err(&root))?;
-        Ok(ContainerStore { root })
+        Ok(ContainerStore {
+            root,
+            trash: crate::trash::Trash::of(data_root),
+        })
     }
 
     /// The directory holding one container's files (state, hostname, hosts, resolv.conf, rootfs).
@@ -406,6 +411,13 @@ impl ContainerStore {
     /// The container `name_or_id` names: its name (with or without the slash), its full id, or a
     /// unique id prefix, as Docker resolves them (an exact name wins over an id prefix).
     pub fn find(&self, name_or_id: &str) -> Result<Container, ContainerError> {
+        // Docker's order: a full id first (found without reading every record), then a
+        // name, then an id prefix.
+        if ch05_images::Digest::from_hex(name_or_id).is_ok() {
+            if let Ok(c) = self.load(name_or_id) {
+                return Ok(c);
+            }
+        }
         let all = self.list()?;
         let wanted_name = format!("/{}", name_or_id.trim_start_matches('/'));
         if let Some(c) = all.iter().find(|c| c.id == name_or_id || c.name == wanted_name) {
@@ -597,10 +609,16 @@ impl ContainerStore {
         Ok(wrecks)
     }
 
-    /// Remove the container and everything in its directory.
+    /// Remove the container and everything in its directory: gone for every reader at once
+    /// (one rename(2) into the data root's trash), its files deleted in the background.
     pub fn remove(&self, id: &str) -> Result<(), ContainerError> {
         let dir = self.dir(id);
-        std::fs::remove_dir_all(&dir).map_err(io_err(&dir))
+        self.trash.discard(&dir).map_err(io_err(&dir))
+    }
+
+    /// The trash of this store's data root.
+    pub fn trash(&self) -> &crate::trash::Trash {
+        &self.trash
     }
 }
 
@@ -732,6 +750,30 @@ mod tests {
         store.check_name_free("db").unwrap();
         store.remove(&c.id).unwrap();
         store.check_name_free("web").unwrap();
+    }
+
+    #[test]
+    fn find_takes_a_full_id_first_then_a_name_then_an_id_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(dir.path()).unwrap();
+        let a = created_container("ab", "web");
+        // a valid name that is the other container's full id
+        let b = created_container("cd", &"ab".repeat(32));
+        store.create(&a, Durability::Synced).unwrap();
+        store.create(&b, Durability::Synced).unwrap();
+        assert_eq!(
+            store.find(&a.id).unwrap().id,
+            a.id,
+            "the full id wins over the name"
+        );
+        assert_eq!(store.find("web").unwrap().id, a.id);
+        assert_eq!(store.find("/web").unwrap().id, a.id);
+        assert_eq!(store.find("cdcd").unwrap().id, b.id);
+        assert_eq!(store.find(&b.id).unwrap().id, b.id);
+        store.remove(&a.id).unwrap();
+        assert_eq!(store.find(&a.id).unwrap().id, b.id, "then it is the other's name");
+        store.remove(&b.id).unwrap();
+        assert!(matches!(store.find(&b.id), Err(ContainerError::NotFound(_))));
     }
 
     #[test]

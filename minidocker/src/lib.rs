@@ -34,3 +34,4 @@ pub mod shim;
 pub mod signals;
 pub mod terminal;
 pub mod tls;
+pub mod trash;

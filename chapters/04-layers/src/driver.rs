@@ -267,6 +267,17 @@ impl LayerDriver {
 
     /// Unmount if mounted, then delete `l/<link>` and `<id>/`. Removing a missing layer is fine.
     pub fn remove(&self, id: &str) -> Result<(), LayerError> {
+        self.remove_with(id, &|dir| std::fs::remove_dir_all(dir))
+    }
+
+    /// [`LayerDriver::remove`], with `delete` deciding how `<id>/` goes once nothing refers to
+    /// it any more (unmounted, its `l/` link gone): the engine renames it into a trash it
+    /// empties later, so that a `docker rm` does not wait for every file to be unlinked.
+    pub fn remove_with(
+        &self,
+        id: &str,
+        delete: &dyn Fn(&Path) -> std::io::Result<()>,
+    ) -> Result<(), LayerError> {
         let dir = self.dir(id)?;
         if !dir.is_dir() {
             return Ok(());
@@ -292,7 +303,7 @@ impl LayerDriver {
             // a volatile layer's `link` emptied by a crash: find its symlink by its target
             Err(_) => self.remove_links_to(id)?,
         }
-        std::fs::remove_dir_all(&dir).map_err(|e| LayerError::io("remove", &dir, &e))
+        delete(&dir).map_err(|e| LayerError::io("remove", &dir, &e))
     }
 
     /// Every `l/` symlink to `../<id>/diff` removed.

@@ -92,6 +92,32 @@ fn remove_deletes_the_layer_and_its_short_link() {
 }
 
 #[test]
+fn remove_with_hands_over_the_directory_once_its_link_is_gone() {
+    let (_tmp, driver) = store();
+    driver.create("base", None).unwrap();
+    let link = driver.root().join("l").join(read(&driver, "base", "link"));
+    let elsewhere = driver.root().join("kept");
+    driver
+        .remove_with("base", &|dir| {
+            assert!(std::fs::symlink_metadata(&link).is_err(), "the l/ link first");
+            std::fs::rename(dir, &elsewhere)
+        })
+        .unwrap();
+    assert!(!driver.exists("base"));
+    assert!(
+        elsewhere.join("diff").is_dir(),
+        "the caller chose what became of it"
+    );
+    let refused = driver.create("gone", None).and_then(|()| {
+        driver.remove_with("gone", &|_| {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        })
+    });
+    assert!(matches!(refused, Err(LayerError::Path { .. })), "{refused:?}");
+    assert!(driver.exists("gone"), "a refused delete leaves the layer");
+}
+
+#[test]
 fn bad_ids_duplicates_and_unknown_parents_are_refused() {
     let (_tmp, driver) = store();
     for id in ["", "l", "../x", "a/b", ".hidden"] {

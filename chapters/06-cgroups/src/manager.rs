@@ -129,6 +129,13 @@ pub trait CgroupManager: fmt::Debug + Send + Sync {
     /// The cgroup's counters.
     fn stats(&self) -> Result<Stats, CgroupError>;
 
+    /// How many of the cgroup's processes the OOM killer killed (`Stats::oom`'s `oom_kills`),
+    /// from the one file that says it: what a container's exit reads for `State.OOMKilled`,
+    /// without the dozen files of [`CgroupManager::stats`].
+    fn oom_kills(&self) -> Result<u64, CgroupError> {
+        Ok(self.stats()?.oom.oom_kills)
+    }
+
     /// Kills every process in the cgroup and waits until none is left, paused or not.
     fn kill_all(&self) -> Result<(), CgroupError>;
 

@@ -69,7 +69,7 @@ impl ContainerCgroup {
 
     /// Processes the OOM killer killed in the cgroup so far.
     pub fn oom_kills(&self) -> u64 {
-        self.manager.stats().map_or(0, |s| s.oom.oom_kills)
+        self.manager.oom_kills().unwrap_or(0)
     }
 
     /// Kills every process in the cgroup, frozen or not, and waits until none is left. A

@@ -227,8 +227,8 @@ impl Engine {
         if let Err(e) = self.remove_container_layer(id) {
             tracing::info!(container = %id, error = %e, "its layer record is unreadable");
         }
-        self.layers.remove(id)?;
-        self.layers.remove(&format!("{id}-init"))?;
+        self.discard_layer(id)?;
+        self.discard_layer(&format!("{id}-init"))?;
         self.images.remove_mount(id)?;
         let _ = self.release_mounts(id, true);
         self.containers.remove(id)?;

@@ -201,8 +201,8 @@ impl Engine {
         let Some(mount) = self.images.mount(container_id)? else {
             return Ok(());
         };
-        self.layers.remove(&mount.mount_id)?;
-        self.layers.remove(&mount.init_id)?;
+        self.discard_layer(&mount.mount_id)?;
+        self.discard_layer(&mount.init_id)?;
         self.images.remove_mount(container_id)?;
         let mut next = mount.parent;
         while let Some(chain_id) = next {
@@ -219,6 +219,13 @@ impl Engine {
         Ok(())
     }
     // ANCHOR_END: remove_container_layer
+
+    /// Chapter 4's `remove` of a container's layer, its directory sent to the data root's
+    /// trash (`trash.rs`) instead of deleted file by file before `rm` can answer.
+    pub(super) fn discard_layer(&self, id: &str) -> Result<(), EngineError> {
+        let trash = self.containers.trash();
+        Ok(self.layers.remove_with(id, &|dir| trash.discard(dir))?)
+    }
 
     /// The diff dirs below a container's own layer (init layer first, then the image's, top
     /// down) and its own diff dir: what `diff`, `export` and `commit` read.

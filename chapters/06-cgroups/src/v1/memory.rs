@@ -82,12 +82,22 @@ pub(crate) fn stats(sys: &dyn Sys, dir: &Path, stats: &mut Stats) -> Result<(), 
     m.limit = number(LIMIT)?.filter(|&l| l < UNLIMITED_ABOVE);
     m.failcnt = number("memory.failcnt")?.unwrap_or(0);
     m.stat = sys::parse_flat_keyed(&sys::read(sys, &dir.join("memory.stat"))?);
-    if let Some(text) = sys::read_optional(sys, &dir.join("memory.oom_control"))? {
-        let oom = sys::parse_flat_keyed(&text);
-        stats.oom.oom_kills = oom.get("oom_kill").copied().unwrap_or(0);
-        stats.oom.under_oom = oom.get("under_oom").is_some_and(|&v| v != 0);
-    }
+    let oom = oom_control(sys, dir)?;
+    stats.oom.oom_kills = oom.get("oom_kill").copied().unwrap_or(0);
+    stats.oom.under_oom = oom.get("under_oom").is_some_and(|&v| v != 0);
     Ok(())
+}
+
+/// How many processes of `dir` the OOM killer killed: `memory.oom_control`'s `oom_kill`
+/// (0 on kernels without it, before 4.13).
+pub(crate) fn oom_kills(sys: &dyn Sys, dir: &Path) -> Result<u64, CgroupError> {
+    Ok(oom_control(sys, dir)?.get("oom_kill").copied().unwrap_or(0))
+}
+
+/// `memory.oom_control`'s keys; none where the kernel has no such file.
+fn oom_control(sys: &dyn Sys, dir: &Path) -> Result<std::collections::BTreeMap<String, u64>, CgroupError> {
+    let text = sys::read_optional(sys, &dir.join("memory.oom_control"))?;
+    Ok(text.map(|t| sys::parse_flat_keyed(&t)).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -146,5 +156,10 @@ mod tests {
         assert_eq!(s.oom.oom_kills, 2);
         assert!(!s.oom.under_oom);
         assert_eq!(s.oom.oom_events, None);
+        assert_eq!(
+            oom_kills(&f.sys, f.dir()).unwrap(),
+            2,
+            "the same number, one file read"
+        );
     }
 }

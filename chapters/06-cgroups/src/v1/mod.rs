@@ -230,6 +230,13 @@ impl CgroupManager for CgroupV1 {
         Ok(stats)
     }
 
+    fn oom_kills(&self) -> Result<u64, CgroupError> {
+        match self.dir(Controller::Memory) {
+            Some(dir) => memory::oom_kills(self.sys.as_ref(), dir),
+            None => Ok(0),
+        }
+    }
+
     fn kill_all(&self) -> Result<(), CgroupError> {
         let can_freeze = self
             .dir(Controller::Freezer)

@@ -81,11 +81,24 @@ pub(crate) fn stats(sys: &dyn Sys, dir: &Path, stats: &mut Stats) -> Result<(), 
         None => None,
     };
     m.stat = sys::parse_flat_keyed(&sys::read(sys, &dir.join("memory.stat"))?);
-    let events = sys::parse_flat_keyed(&sys::read(sys, &dir.join("memory.events"))?);
+    let events = events(sys, dir)?;
     m.failcnt = events.get("max").copied().unwrap_or(0);
     stats.oom.oom_events = Some(events.get("oom").copied().unwrap_or(0));
     stats.oom.oom_kills = events.get("oom_kill").copied().unwrap_or(0);
     Ok(())
+}
+
+/// How many processes of `dir` the OOM killer killed: `memory.events`' `oom_kill`.
+pub(crate) fn oom_kills(sys: &dyn Sys, dir: &Path) -> Result<u64, CgroupError> {
+    Ok(events(sys, dir)?.get("oom_kill").copied().unwrap_or(0))
+}
+
+/// `memory.events`' keys (`max`, `oom`, `oom_kill`, …).
+fn events(sys: &dyn Sys, dir: &Path) -> Result<std::collections::BTreeMap<String, u64>, CgroupError> {
+    Ok(sys::parse_flat_keyed(&sys::read(
+        sys,
+        &dir.join("memory.events"),
+    )?))
 }
 
 #[cfg(test)]
@@ -157,6 +170,11 @@ mod tests {
         assert_eq!(s.memory.failcnt, 12);
         assert_eq!(s.oom.oom_events, Some(2));
         assert_eq!(s.oom.oom_kills, 1);
+        assert_eq!(
+            oom_kills(&f.sys, f.dir()).unwrap(),
+            1,
+            "the same number, one file read"
+        );
         assert_eq!(crate::stats::memory_usage_no_cache(&s.memory), 1_048_576 - 4096);
     }
 }

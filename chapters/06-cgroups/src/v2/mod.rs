@@ -230,6 +230,13 @@ impl CgroupManager for CgroupV2 {
         Ok(stats)
     }
 
+    fn oom_kills(&self) -> Result<u64, CgroupError> {
+        match self.has(Controller::Memory)? {
+            true => memory::oom_kills(self.sys.as_ref(), self.dir()),
+            false => Ok(0),
+        }
+    }
+
     // ANCHOR: kill_all_v2
     fn kill_all(&self) -> Result<(), CgroupError> {
         let sys = self.sys.as_ref();

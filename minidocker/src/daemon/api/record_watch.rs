@@ -5,7 +5,8 @@
 //! The record is written by another process (the container's shim) by rename(2) over the
 //! old file ([`crate::atomic`]), so an inotify(7) watch on the directory hears of each new
 //! version as `IN_MOVED_TO`; the shim's end as `IN_CLOSE_WRITE` of its lock; the removal of
-//! the container as `IN_DELETE` and `IN_DELETE_SELF`. (Not `IN_MODIFY`: a container that
+//! the container as `IN_MOVE_SELF` (its directory renamed into the trash, `trash.rs`), or
+//! `IN_DELETE` and `IN_DELETE_SELF`. (Not `IN_MODIFY`: a container that
 //! writes a lot would wake every waiter for each line of its log.) Not everything a waiter looks at is a
 //! file (whether a process is alive is not), so each wait also ends after a timeout that
 //! grows from 1 ms to [`POLL`]: without inotify (no watch could be added) that timeout alone
@@ -42,7 +43,8 @@ impl RecordWatch {
                     | AddWatchFlags::IN_CREATE
                     | AddWatchFlags::IN_CLOSE_WRITE
                     | AddWatchFlags::IN_DELETE
-                    | AddWatchFlags::IN_DELETE_SELF,
+                    | AddWatchFlags::IN_DELETE_SELF
+                    | AddWatchFlags::IN_MOVE_SELF,
             )?;
             Ok(inotify)
         };
@@ -109,9 +111,29 @@ mod tests {
             crate::atomic::write_atomic(&path, b"{}", crate::atomic::Durability::Synced).unwrap();
         });
         let began = Instant::now();
-        watch.wait(); // would sleep an hour if the rename went unheard
-        assert!(began.elapsed() < Duration::from_secs(3600));
+        watch.wait(); // would sleep 65 s (poll's longest timeout) if the rename went unheard
+        assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
         writer.join().unwrap();
+    }
+
+    #[test]
+    fn the_directory_renamed_into_the_trash_ends_the_wait() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("containers/abc");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.v2.json"), "{}").unwrap();
+        let mut watch = RecordWatch::new(&dir);
+        watch.next_timeout = Duration::from_secs(3600);
+        // the rename alone, as `Trash::discard` does before its thread deletes anything
+        let trashed = root.path().join("trash-abc");
+        let remover = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            std::fs::rename(&dir, &trashed).unwrap();
+        });
+        let began = Instant::now();
+        watch.wait();
+        assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
+        remover.join().unwrap();
     }
 
     /// The inotify instances this process has open (`/proc/self/fd` links to them).
