@@ -157,14 +157,25 @@ fn run_rm_leaves_only_the_image_behind() {
     let before = listing(env.data_root());
     env.run(&["--rm", "busybox", "sh", "-c", "echo x > /tmp/x"])
         .assert_code(0);
+    // its directories went to the trash at once, and a moment later they are deleted
+    let trash = env.data_root().join("trash");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_dir(&trash).is_ok_and(|mut d| d.next().is_some()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the trash was never emptied"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let after = listing(env.data_root());
-    // the event log grows, as it should (`docker events` shows the run), and the volume
-    // store's lock file is made on its first use (dockerd's volumes/metadata.db is there from
-    // its start)
+    // the event log grows, as it should (`docker events` shows the run), the volume store's
+    // lock file is made on its first use (dockerd's volumes/metadata.db is there from its
+    // start), and so is the (empty) trash
     let added: Vec<&PathBuf> = after
         .iter()
         .filter(|p| !before.contains(p) && !p.ends_with("events.jsonl"))
         .filter(|p| !p.ends_with("volumes") && !p.ends_with("volumes/.lock"))
+        .filter(|p| !p.ends_with("trash"))
         .collect();
     let removed: Vec<&PathBuf> = before.iter().filter(|p| !after.contains(p)).collect();
     assert!(

@@ -140,12 +140,35 @@ pub(super) fn register_wait<'c>(
     condition: &str,
 ) -> Result<Response<'c>, String> {
     client
-        .request(
-            Method::POST,
-            &format!("/containers/{id}/wait?{}", query(&[("condition", condition)])),
-            RequestBody::Empty,
-        )
-        .map_err(|e| format!("error waiting for container: {}", error_text(&e)))
+        .request(Method::POST, &wait_path(id, condition), RequestBody::Empty)
+        .map_err(|e| wait_error_text(&e))
+}
+
+/// [`hijack`] of `attach_path` and [`register_wait`] for container `id`, sent together: both
+/// are in place before the start, one round trip after the create instead of two.
+pub(super) fn attach_and_register_wait<'c>(
+    client: &'c Client,
+    attach_path: &str,
+    id: &str,
+    condition: &str,
+) -> (Result<Hijacked<'c>, String>, Result<Response<'c>, String>) {
+    let wait_path = wait_path(id, condition);
+    let (hijacked, wait) = client.hijack_and_request(
+        (Method::POST, attach_path, RequestBody::Empty),
+        (Method::POST, &wait_path, RequestBody::Empty),
+    );
+    (
+        hijacked.map_err(|e| hijack_error_text(&e)),
+        wait.map_err(|e| wait_error_text(&e)),
+    )
+}
+
+fn wait_path(id: &str, condition: &str) -> String {
+    format!("/containers/{id}/wait?{}", query(&[("condition", condition)]))
+}
+
+fn wait_error_text(e: &ClientError) -> String {
+    format!("error waiting for container: {}", error_text(e))
 }
 
 /// The wait condition for a container: `removed` with `--rm`, else `next-exit`.
@@ -292,11 +315,12 @@ fn start_attached(client: &Client, args: &StartArgs) -> ExitCode {
     let stdin = args.interactive && c.open_stdin;
     let relay = relay_for(&c.id, true, c.tty);
     let path = attach_path(&c.id, stdin, args.detach_keys.as_deref());
-    let hijacked = match hijack(client, &path, RequestBody::Empty) {
+    let (hijacked, wait) = attach_and_register_wait(client, &path, &c.id, wait_condition(c.auto_remove));
+    let hijacked = match hijacked {
         Ok(h) => h,
         Err(message) => return fail(message),
     };
-    let wait = match register_wait(client, &c.id, wait_condition(c.auto_remove)) {
+    let wait = match wait {
         Ok(wait) => wait,
         Err(message) => return fail(message),
     };

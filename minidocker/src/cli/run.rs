@@ -12,12 +12,11 @@ use clap::Args;
 
 use super::ExitCode;
 use super::attach::{
-    attach_path, detached, exit_status, hijack, pump, register_wait, relay_for, sig_proxy_flag,
+    attach_and_register_wait, attach_path, detached, exit_status, pump, relay_for, sig_proxy_flag,
     wait_condition,
 };
 use super::container_flags::ContainerFlags;
 use super::create::{command_failure, create_container, error_text, report_flag_problem};
-use crate::client::RequestBody;
 use crate::client::autostart::Connector;
 
 #[derive(Debug, Args)]
@@ -119,15 +118,16 @@ pub(super) fn run(api: &Connector, args: RunArgs, typed: &str) -> ExitCode {
     }
     let relay = relay_for(&id, sig_proxy, tty);
     let path = attach_path(&id, stdin, args.detach_keys.as_deref());
-    let hijacked = match hijack(client, &path, RequestBody::Empty) {
+    let auto_remove = request.body.host_config.as_ref().is_some_and(|h| h.auto_remove);
+    let (hijacked, wait) = attach_and_register_wait(client, &path, &id, wait_condition(auto_remove));
+    let hijacked = match hijacked {
         Ok(hijacked) => hijacked,
         Err(message) => {
             eprintln!("{message}");
             return 1;
         }
     };
-    let auto_remove = request.body.host_config.as_ref().is_some_and(|h| h.auto_remove);
-    let wait = match register_wait(client, &id, wait_condition(auto_remove)) {
+    let wait = match wait {
         Ok(wait) => wait,
         Err(message) => {
             eprintln!("{message}");

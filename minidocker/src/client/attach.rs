@@ -67,35 +67,66 @@ pub fn copy_frames(
     }
 }
 
+/// A request of [`Client::hijack_and_request`]: method, path, body.
+pub type Request<'a> = (Method, &'a str, RequestBody);
+
+/// How an upgrade went: the connection, an answer that refused it, or no answer.
+type Upgrade<'c> = Result<Hijacked<'c>, Result<super::Response<'c>, ClientError>>;
+
 impl Client {
     /// Sends `method path` asking to upgrade the connection (`Connection: Upgrade`,
     /// `Upgrade: tcp`) and returns it once the daemon agreed (101, or 200 from old daemons).
     pub fn hijack(&self, method: Method, path: &str, body: RequestBody) -> Result<Hijacked<'_>, ClientError> {
-        self.block_on(async {
-            let response = self.send(method.clone(), path, body, true).await.map_err(Err)?;
-            if response.status.is_client_error() || response.status.is_server_error() {
-                // reading the error body needs block_on: leave the async block first
-                return Err(Ok(response));
-            }
-            let Some(on_upgrade) = response.upgrade else {
-                return Err(Err(ClientError::Io {
-                    what: format!("{method} {path}"),
-                    source: std::io::Error::other("the daemon did not upgrade the connection"),
-                }));
-            };
-            let upgraded = on_upgrade.await.map_err(|source| {
-                Err(ClientError::Http {
-                    method,
-                    path: path.to_owned(),
-                    source,
-                })
-            })?;
-            Ok(Hijacked {
-                client: self,
-                io: TokioIo::new(upgraded),
+        Self::hijacked(self.block_on(self.upgrade(method, path, body)))
+    }
+
+    /// [`Client::hijack`] and [`Client::request`] at once, on two connections: what `run`
+    /// needs in place before its start (the attach, the wait) in one round trip, not two.
+    pub fn hijack_and_request(
+        &self,
+        hijack: Request<'_>,
+        request: Request<'_>,
+    ) -> (
+        Result<Hijacked<'_>, ClientError>,
+        Result<super::Response<'_>, ClientError>,
+    ) {
+        let (upgraded, answered) = self.block_on(async {
+            tokio::join!(
+                self.upgrade(hijack.0, hijack.1, hijack.2),
+                self.send(request.0, request.1, request.2, false)
+            )
+        });
+        (Self::hijacked(upgraded), answered.and_then(Self::succeeded))
+    }
+
+    async fn upgrade(&self, method: Method, path: &str, body: RequestBody) -> Upgrade<'_> {
+        let response = self.send(method.clone(), path, body, true).await.map_err(Err)?;
+        if response.status.is_client_error() || response.status.is_server_error() {
+            // reading the error body needs block_on: leave the async block first
+            return Err(Ok(response));
+        }
+        let Some(on_upgrade) = response.upgrade else {
+            return Err(Err(ClientError::Io {
+                what: format!("{method} {path}"),
+                source: std::io::Error::other("the daemon did not upgrade the connection"),
+            }));
+        };
+        let upgraded = on_upgrade.await.map_err(|source| {
+            Err(ClientError::Http {
+                method,
+                path: path.to_owned(),
+                source,
             })
+        })?;
+        Ok(Hijacked {
+            client: self,
+            io: TokioIo::new(upgraded),
         })
-        .map_err(|failed| match failed {
+    }
+
+    /// The connection of an [`Client::upgrade`], or its error (a refusal's read from its body).
+    fn hijacked(upgrade: Upgrade<'_>) -> Result<Hijacked<'_>, ClientError> {
+        upgrade.map_err(|failed| match failed {
             Ok(response) => response.into_error(),
             Err(e) => e,
         })
@@ -196,6 +227,91 @@ fn read_in_thread(mut reader: Box<dyn Read + Send>) -> tokio::sync::mpsc::Receiv
 mod tests {
     use super::*;
     use crate::logs::{Stream, frame};
+
+    /// Reads one request's head (up to the blank line) from `stream`; its first line.
+    fn request_line(stream: &mut std::os::unix::net::UnixStream) -> String {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert_eq!(stream.read(&mut byte).unwrap(), 1, "the request ended early");
+            head.push(byte[0]);
+        }
+        String::from_utf8_lossy(&head)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn hijack_and_request_has_both_in_flight_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("daemon.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        // A daemon that answers neither request before it has both: one sent after the
+        // other's answer would never be answered (the test's timeout ends it then).
+        let daemon = std::thread::spawn(move || {
+            listener.set_nonblocking(true).unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let mut connections = Vec::new();
+            while connections.len() < 2 {
+                match listener.accept() {
+                    Ok((c, _)) => {
+                        c.set_nonblocking(false).unwrap();
+                        connections.push(c);
+                    }
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::WouldBlock
+                            && std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    Err(e) => panic!("{} of the 2 requests came: {e}", connections.len()),
+                }
+            }
+            let mut lines = Vec::new();
+            for c in &mut connections {
+                c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                    .unwrap();
+                lines.push(request_line(c));
+            }
+            for (c, line) in connections.iter_mut().zip(&lines) {
+                let answer = if line.contains("/attach") {
+                    "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n".to_owned()
+                } else {
+                    let body = r#"{"StatusCode":3,"Error":{"Message":""}}"#;
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+                };
+                c.write_all(answer.as_bytes()).unwrap();
+            }
+            lines.sort();
+            (lines, connections)
+        });
+        let client = Client::new(super::super::Host::Unix(socket)).unwrap();
+        let (hijacked, wait) = client.hijack_and_request(
+            (Method::POST, "/containers/c/attach?stream=1", RequestBody::Empty),
+            (
+                Method::POST,
+                "/containers/c/wait?condition=removed",
+                RequestBody::Empty,
+            ),
+        );
+        let (lines, _connections) = daemon.join().unwrap();
+        assert_eq!(
+            lines,
+            [
+                "POST /v1.41/containers/c/attach?stream=1 HTTP/1.1",
+                "POST /v1.41/containers/c/wait?condition=removed HTTP/1.1"
+            ]
+        );
+        assert!(hijacked.is_ok(), "{:?}", hijacked.err());
+        let wait = wait.unwrap();
+        assert_eq!(wait.status, 200);
+        assert_eq!(
+            wait.bytes().unwrap(),
+            br#"{"StatusCode":3,"Error":{"Message":""}}"#.as_slice()
+        );
+    }
 
     #[test]
     fn frame_headers_invert_the_daemons_frames() {

@@ -214,6 +214,11 @@ impl Client {
         body: RequestBody,
     ) -> Result<Response<'_>, ClientError> {
         let response = self.block_on(self.send(method, path, body, false))?;
+        Self::succeeded(response)
+    }
+
+    /// `response`, or the error it carries (a 4xx or 5xx status).
+    pub(crate) fn succeeded(response: Response<'_>) -> Result<Response<'_>, ClientError> {
         if response.status.is_client_error() || response.status.is_server_error() {
             return Err(response.into_error());
         }

@@ -536,10 +536,17 @@ impl Engine {
             let (sandbox, settings) = self
                 .connect_sandbox(container, pid.as_raw(), plan, &opts.network, exposed, dir)
                 .map_err(|e| e.to_string())?;
-            // On record before the command runs: its first DNS query looks itself up there.
-            let mut record = container.clone();
-            record.network_settings = settings.clone();
-            let saved = self.containers.save(&record).map_err(|e| e.to_string());
+            // On record before the command runs where a DNS server answers for its network:
+            // its first query looks itself up there. (Elsewhere the save of the running
+            // container, a moment later, is the first that matters: none here, no waiter
+            // woken for nothing.)
+            let saved = if sandbox.has_dns_server() {
+                let mut record = container.clone();
+                record.network_settings = settings.clone();
+                self.containers.save(&record).map_err(|e| e.to_string())
+            } else {
+                Ok(())
+            };
             connected = Some((sandbox, settings));
             saved
         };

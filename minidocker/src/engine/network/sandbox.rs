@@ -148,6 +148,12 @@ impl Sandbox {
         self.dns.is_some() || self.publication.as_ref().is_some_and(|p| !p.is_empty())
     }
 
+    /// Whether an embedded DNS server answers for the container (a user-defined network):
+    /// it looks containers up in their records.
+    pub fn has_dns_server(&self) -> bool {
+        self.dns.is_some()
+    }
+
     /// Its endpoints, unless some of it runs in this process.
     pub fn endpoints(&self) -> Option<SandboxEndpoints> {
         (!self.runs_in_process()).then(|| SandboxEndpoints {
