@@ -82,6 +82,11 @@ impl Trash {
         }
     }
 
+    /// Whether anything waits in the trash to be deleted.
+    pub fn is_empty(&self) -> bool {
+        std::fs::read_dir(&self.dir).map_or(true, |mut entries| entries.next().is_none())
+    }
+
     /// Asks this process's collector thread (started on first use) to empty the trash.
     pub fn empty_later(&self) {
         static COLLECTOR: Mutex<Option<Sender<Trash>>> = Mutex::new(None);
@@ -139,7 +144,7 @@ mod tests {
     fn wait_until_empty(trash: &Trash) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if std::fs::read_dir(trash.dir()).is_ok_and(|mut d| d.next().is_none()) {
+            if trash.is_empty() {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -186,7 +191,9 @@ mod tests {
         let trash = Trash::of(root.path());
         tree(&trash.dir().join("1-0-left-by-a-crash"));
         std::fs::write(trash.dir().join("a-file"), "x").unwrap();
+        assert!(!trash.is_empty());
         trash.empty();
-        assert_eq!(std::fs::read_dir(trash.dir()).unwrap().count(), 0);
+        assert!(trash.is_empty());
+        assert!(trash.dir().is_dir(), "the trash itself stays");
     }
 }

@@ -66,8 +66,12 @@ async fn serve(config: DaemonConfig) -> Result<()> {
     let restoring = state.clone();
     state
         .blocking(move |engine| {
-            // what an earlier process removed but could not finish deleting (`trash.rs`)
-            engine.containers.trash().empty_later();
+            // what an earlier process removed but could not finish deleting (`trash.rs`);
+            // no thread for an empty trash
+            let trash = engine.containers.trash();
+            if !trash.is_empty() {
+                trash.empty_later();
+            }
             auto_remove_on_daemon_start(engine, &restoring);
             restart_on_daemon_start(engine, &restoring);
             Ok(())
