@@ -48,8 +48,10 @@ impl Trash {
     /// background. Where it cannot be renamed into the trash (another file system), it is
     /// deleted before this returns. A `path` that does not exist is not an error.
     pub fn discard(&self, path: &Path) -> std::io::Result<()> {
-        if std::fs::symlink_metadata(path).is_err() {
-            return Ok(());
+        match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            // anything else unreadable: the rename, or the deletion after it, says why
+            _ => {}
         }
         let name = path
             .file_name()
