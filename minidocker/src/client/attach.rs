@@ -101,7 +101,7 @@ impl Client {
 
     async fn upgrade(&self, method: Method, path: &str, body: RequestBody) -> Upgrade<'_> {
         let response = self.send(method.clone(), path, body, true).await.map_err(Err)?;
-        if response.status.is_client_error() || response.status.is_server_error() {
+        if response.is_error() {
             // reading the error body needs block_on: leave the async block first
             return Err(Ok(response));
         }

@@ -219,7 +219,7 @@ impl Client {
 
     /// `response`, or the error it carries (a 4xx or 5xx status).
     pub(crate) fn succeeded(response: Response<'_>) -> Result<Response<'_>, ClientError> {
-        if response.status.is_client_error() || response.status.is_server_error() {
+        if response.is_error() {
             return Err(response.into_error());
         }
         Ok(response)
@@ -411,6 +411,11 @@ fn streamed_body(mut reader: Box<dyn Read + Send>) -> BoxedBody {
 }
 
 impl<'c> Response<'c> {
+    /// Whether the daemon refused the request (a 4xx or 5xx status).
+    pub(crate) fn is_error(&self) -> bool {
+        self.status.is_client_error() || self.status.is_server_error()
+    }
+
     /// The value of header `name`, if it is there and text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

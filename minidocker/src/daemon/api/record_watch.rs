@@ -100,20 +100,28 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
+    /// Asserts that `change`, made 50 ms into a wait on `dir` whose timeout is an hour, ends
+    /// that wait well before poll(2)'s longest timeout (65 s) would.
+    fn assert_heard(dir: &Path, change: impl FnOnce() + Send + 'static) {
+        let mut watch = RecordWatch::new(dir);
+        watch.next_timeout = Duration::from_secs(3600);
+        let changer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            change();
+        });
+        let began = Instant::now();
+        watch.wait();
+        assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
+        changer.join().unwrap();
+    }
+
     #[test]
     fn a_new_record_ends_the_wait_before_the_timeout() {
         let dir = tempfile::tempdir().unwrap();
-        let mut watch = RecordWatch::new(dir.path());
-        watch.next_timeout = Duration::from_secs(3600);
         let path = dir.path().join("config.v2.json");
-        let writer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
+        assert_heard(dir.path(), move || {
             crate::atomic::write_atomic(&path, b"{}", crate::atomic::Durability::Synced).unwrap();
         });
-        let began = Instant::now();
-        watch.wait(); // would sleep 65 s (poll's longest timeout) if the rename went unheard
-        assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
-        writer.join().unwrap();
     }
 
     #[test]
@@ -122,18 +130,10 @@ mod tests {
         let dir = root.path().join("containers/abc");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("config.v2.json"), "{}").unwrap();
-        let mut watch = RecordWatch::new(&dir);
-        watch.next_timeout = Duration::from_secs(3600);
         // the rename alone, as `Trash::discard` does before its thread deletes anything
         let trashed = root.path().join("trash-abc");
-        let remover = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            std::fs::rename(&dir, &trashed).unwrap();
-        });
-        let began = Instant::now();
-        watch.wait();
-        assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
-        remover.join().unwrap();
+        let watched = dir.clone();
+        assert_heard(&watched, move || std::fs::rename(&dir, &trashed).unwrap());
     }
 
     /// The inotify instances this process has open (`/proc/self/fd` links to them).
