@@ -620,6 +620,11 @@ impl ContainerStore {
     pub fn trash(&self) -> &crate::trash::Trash {
         &self.trash
     }
+
+    /// The directory holding every container's directory (`<data-root>/containers`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod export;
 mod fsmount;
 mod metadata;
 pub mod overlay;
+pub mod placement;
 pub mod whiteout;
 pub mod xattr;
 

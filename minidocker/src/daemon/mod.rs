@@ -66,6 +66,8 @@ async fn serve(config: DaemonConfig) -> Result<()> {
     let restoring = state.clone();
     state
         .blocking(move |engine| {
+            // new containers' files in block groups of their own (ext4's `chattr +T`)
+            engine.spread_new_hierarchies();
             // what an earlier process removed but could not finish deleting (`trash.rs`);
             // no thread for an empty trash
             let trash = engine.containers.trash();

@@ -210,4 +210,27 @@ impl Engine {
             events: crate::events::EventLog::new(data_root),
         })
     }
+
+    // ANCHOR: spread_hierarchies
+    /// Mark the directories that hold one hierarchy per container or layer as tops of
+    /// directory hierarchies (ext4's `chattr +T`, chapter 4's `placement`): each new
+    /// container's record directory, layer directories and staged layerdb record then get
+    /// block groups of their own instead of piling up, with every inode freed before them,
+    /// in their parent's. What cannot be marked is said in the log and left as it is.
+    pub fn spread_new_hierarchies(&self) {
+        let parents = [
+            self.containers.root().to_owned(),
+            self.layers.root().to_owned(),
+            self.images.root().join("layerdb/tmp"),
+            self.data_root.join("volumes"),
+        ];
+        for dir in parents.iter().filter(|dir| dir.is_dir()) {
+            match ch04_layers::placement::mark_top_of_hierarchies(dir) {
+                Ok(true) => {}
+                Ok(false) => tracing::debug!(dir = %dir.display(), "no TOPDIR flag on this file system"),
+                Err(e) => tracing::warn!(error = %e, "marking a top of directory hierarchies"),
+            }
+        }
+    }
+    // ANCHOR_END: spread_hierarchies
 }
