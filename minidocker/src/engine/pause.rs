@@ -75,7 +75,12 @@ impl Engine {
         if !now.state.paused || !ends_it {
             return Ok(());
         }
-        self.unpause_container(&c.id).map(|_| ())
+        match self.unpause_container(&c.id) {
+            // ended meanwhile: SIGKILL ends frozen processes, and the shim's exit may have
+            // removed the cgroups before its record says so
+            Err(EngineError::Cgroup(e)) if e.is_not_found() => Ok(()),
+            resumed => resumed.map(|_| ()),
+        }
     }
     // ANCHOR_END: resume_after_signal
 }
