@@ -32,6 +32,7 @@ pub mod progress;
 pub mod runtime;
 pub mod shim;
 pub mod signals;
+pub mod spare_shim;
 pub mod terminal;
 pub mod tls;
 pub mod trash;

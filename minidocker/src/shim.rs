@@ -324,6 +324,23 @@ pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
     exit_code(id, result)
 }
 
+// ANCHOR: run_spare
+/// `minidocker spare-shim`: a shim started before its container is known
+/// (`spare_shim.rs`). It waits on its stdin for the container and its log, takes the
+/// descriptors a spawned shim has (stdin /dev/null, stderr the log), then is that
+/// container's shim ([`run`]). The daemon's end closed first: exits 0, having done nothing.
+pub fn run_spare(data_root: &Path, cgroup_parent: &str) -> Result<i32> {
+    let Some(assignment) = crate::spare_shim::receive_assignment(std::io::stdin().as_fd())? else {
+        return Ok(0);
+    };
+    let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
+    nix::unistd::dup2_stdin(&null).context("dup2(2) of /dev/null onto stdin")?;
+    nix::unistd::dup2_stderr(&assignment.stderr).context("dup2(2) of the shim log onto stderr")?;
+    drop(assignment.stderr);
+    run(data_root, cgroup_parent, &assignment.id)
+}
+// ANCHOR_END: run_spare
+
 /// `minidocker shim <id> --handoff … --exit-code N`: the shim back from its monitor, whose
 /// container's init ended with `code`: the exit phase, then the restart policy as before.
 pub fn resume(data_root: &Path, cgroup_parent: &str, id: &str, handoff: &str, code: i32) -> Result<i32> {

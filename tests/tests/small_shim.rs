@@ -121,3 +121,88 @@ fn a_published_port_keeps_the_whole_shim() {
     assert_eq!(program_of(parent_of(init)), "minidocker");
     env.minidocker(&["rm", "-f", "served"]).assert_code(0);
 }
+
+/// The spare shim (`minidocker spare-shim`) of the daemon `daemon` once there is one other
+/// than `taken` (a spare that became a container's shim keeps its command line); panics
+/// after 30 s.
+#[track_caller]
+fn wait_for_spare_shim(daemon: Pid, taken: &[Pid]) -> Pid {
+    let deadline = Instant::now() + minidocker_e2e::process::scaled(Duration::from_secs(30));
+    loop {
+        let spare = std::fs::read_dir("/proc")
+            .expect("listing /proc")
+            .find_map(|entry| {
+                let pid = Pid::from_raw(entry.ok()?.file_name().to_str()?.parse().ok()?);
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+                let is_spare = cmdline.split(|b| *b == 0).nth(1) == Some(&b"spare-shim"[..]);
+                (is_spare && parent_of(pid) == daemon && !taken.contains(&pid)).then_some(pid)
+            });
+        if let Some(spare) = spare {
+            return spare;
+        }
+        assert!(Instant::now() < deadline, "no spare shim under daemon {daemon}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_start_takes_the_spare_shim_the_daemon_starts_the_next_and_a_dead_daemons_spare_ends() {
+    root_test!();
+    let env = TestEnv::new();
+    let daemon = minidocker_e2e::TestDaemon::start(&env, &[]);
+    let daemon_pid = Pid::from_raw(
+        std::fs::read_to_string(daemon.pidfile())
+            .expect("the daemon's pid file")
+            .trim()
+            .parse()
+            .expect("a pid"),
+    );
+    let spare = wait_for_spare_shim(daemon_pid, &[]);
+    daemon
+        .docker(&[
+            "run",
+            "-d",
+            "--name",
+            "spared",
+            "busybox",
+            "sh",
+            "-c",
+            "echo up; sleep 1000",
+        ])
+        .assert_code(0);
+    let init = env.wait_for_running("spared", Duration::from_secs(30));
+    let shim = parent_of(init);
+    assert_eq!(shim, spare, "the container's shim is the spare that was ready");
+    let next = wait_for_spare_shim(daemon_pid, &[spare]);
+    // it is that container's shim in every way: its log, its stop, its exit code
+    assert_eq!(daemon.docker(&["logs", "spared"]).stdout, "up\n");
+    daemon.docker(&["stop", "-t", "1", "spared"]).assert_code(0);
+    let (_, c) = env.find_container("spared").expect("the container");
+    assert_eq!(c["State"]["ExitCode"], 137);
+    daemon.docker(&["start", "spared"]).assert_code(0);
+    let init = env.wait_for_running("spared", Duration::from_secs(30));
+    assert_eq!(
+        parent_of(init),
+        next,
+        "the start after a stop took the next spare"
+    );
+    // the daemon killed: its spare reads end-of-file and ends; the container's shim does not
+    let spare = wait_for_spare_shim(daemon_pid, &[shim, next]);
+    nix::sys::signal::kill(daemon_pid, nix::sys::signal::Signal::SIGKILL).expect("killing the daemon");
+    drop(daemon);
+    let deadline = Instant::now() + minidocker_e2e::process::scaled(Duration::from_secs(30));
+    while std::fs::read(format!("/proc/{spare}/cmdline")).is_ok_and(|c| !c.is_empty()) {
+        assert!(
+            Instant::now() < deadline,
+            "spare shim {spare} outlived its daemon"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        std::path::Path::new(&format!("/proc/{init}")).exists(),
+        "the container lives on"
+    );
+    // the next daemon adopts it
+    let next_daemon = minidocker_e2e::TestDaemon::start(&env, &[]);
+    next_daemon.docker(&["rm", "-f", "spared"]).assert_code(0);
+}

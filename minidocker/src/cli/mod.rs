@@ -268,6 +268,9 @@ pub enum Command {
         #[arg(long, requires = "handoff", allow_negative_numbers = true)]
         exit_code: Option<i32>,
     },
+    /// A shim started ahead of its container, which the daemon sends on stdin (not for people)
+    #[command(hide = true, name = "spare-shim")]
+    SpareShim,
     /// Run a process in a running container for the daemon (`exec`; not for people)
     #[command(hide = true, name = "exec-helper")]
     ExecHelper { id: String },
@@ -614,7 +617,7 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
     // The daemon takes its level from its own flags; the shim's stderr is its container's.
     if !matches!(
         cli.command,
-        Command::Daemon(_) | Command::Shim { .. } | Command::ExecHelper { .. }
+        Command::Daemon(_) | Command::Shim { .. } | Command::SpareShim | Command::ExecHelper { .. }
     ) {
         init_logging(if cli.debug { "debug" } else { &cli.log_level });
     }
@@ -754,13 +757,19 @@ pub fn main_with_args(args: Vec<OsString>) -> ExitCode {
                 }
                 _ => crate::shim::run(&cli.data_root, &cli.cgroup_parent, &id),
             };
-            match ran {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("minidocker shim: {e:#}");
-                    125
-                }
-            }
+            shim_exit_code(ran)
+        }
+        Command::SpareShim => shim_exit_code(crate::shim::run_spare(&cli.data_root, &cli.cgroup_parent)),
+    }
+}
+
+/// A shim's exit code: its own, or 125 with the error on stderr (its log).
+fn shim_exit_code(ran: anyhow::Result<i32>) -> ExitCode {
+    match ran {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("minidocker shim: {e:#}");
+            125
         }
     }
 }

@@ -68,6 +68,8 @@ async fn serve(config: DaemonConfig) -> Result<()> {
         .blocking(move |engine| {
             // new containers' files in block groups of their own (ext4's `chattr +T`)
             engine.spread_new_hierarchies();
+            // the first container's shim, started ahead
+            restoring.refill_spare_shim();
             // what an earlier process removed but could not finish deleting (`trash.rs`);
             // no thread for an empty trash
             let trash = engine.containers.trash();

@@ -276,13 +276,24 @@ pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> R
     let dir = engine.containers.dir(&container.id);
     let shim_log = std::fs::File::create(dir.join(crate::shim::SHIM_LOG))
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut command = state.helper_command("shim", &container.id);
-    command.stdout(std::process::Stdio::null()).stderr(shim_log);
-    // (no pre_exec: the shim makes its own session, and the standard library can spawn it
-    // with posix_spawn(3), without copying the daemon's page tables as fork(2) would)
-    let mut child = command
-        .spawn()
-        .map_err(|e| ApiError::internal(format!("starting the shim: {e}")))?;
+    // the spare shim started ahead, else one spawned now; the next spare once this one runs
+    let mut child = match state
+        .spare_shims
+        .assign(&container.id, std::os::fd::AsFd::as_fd(&shim_log))
+    {
+        Some(spare) => spare,
+        None => {
+            let mut command = state.helper_command("shim", &container.id);
+            command.stdout(std::process::Stdio::null()).stderr(shim_log);
+            // (no pre_exec: the shim makes its own session, and the standard library can
+            // spawn it with posix_spawn(3), without copying the daemon's page tables as
+            // fork(2) would)
+            command
+                .spawn()
+                .map_err(|e| ApiError::internal(format!("starting the shim: {e}")))?
+        }
+    };
+    let _refill = RefillOnDrop(state);
     let started = std::time::Instant::now();
     let mut changes = RecordWatch::new(&dir);
     loop {
@@ -324,6 +335,15 @@ pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> R
     Ok(())
 }
 // ANCHOR_END: start_shim
+
+/// Starts the next spare shim when a start is done with the last one, whatever its outcome.
+struct RefillOnDrop<'a>(&'a AppState);
+
+impl Drop for RefillOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.refill_spare_shim();
+    }
+}
 
 /// [`shim_ended`] for container `id`, on a thread of its own, once `wait_for_end` (which
 /// waits for the container's shim to end) has returned the shim's exit code, if it knows it.

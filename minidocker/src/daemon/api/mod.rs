@@ -62,6 +62,8 @@ pub struct AppState {
     pub ended: lifecycle::EndedShims,
     /// The execs created through this daemon.
     pub execs: exec::Execs,
+    /// The shim started ahead for the next container's start (`spare_shim.rs`).
+    pub spare_shims: std::sync::Arc<crate::spare_shim::SpareShims>,
 }
 
 impl AppState {
@@ -73,7 +75,25 @@ impl AppState {
             config: config.clone(),
             ended: lifecycle::EndedShims::default(),
             execs: exec::Execs::default(),
+            spare_shims: Default::default(),
         }
+    }
+
+    /// Start a spare shim in the background unless one is ready (`spare_shim.rs`): its
+    /// stderr is the daemon's until it gets its container.
+    pub fn refill_spare_shim(&self) {
+        let mut command = std::process::Command::new("/proc/self/exe");
+        command
+            .arg("spare-shim")
+            .env("MINIDOCKER_DATA_ROOT", &self.data_root)
+            .env("MINIDOCKER_CGROUP_PARENT", &self.cgroup_parent)
+            .stdout(std::process::Stdio::null());
+        let spares = self.spare_shims.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = spares.refill(command) {
+                tracing::warn!(error = %e, "starting a spare shim");
+            }
+        });
     }
 
     // ANCHOR: engine_blocking
