@@ -12,7 +12,8 @@
 //!   floor `fork_exec` (the same busybox binary started with `std::process::Command`).
 //!
 //! Before criterion's benchmarks, an **interleaved pass** runs every way in turn, round after
-//! round (`minidocker_benches::paired::interleave`), and writes each way's median and the
+//! round, in an order shuffled each round (`minidocker_benches::paired::interleave`), and
+//! writes each way's median and the
 //! per-round ratios to `target/criterion/end_to_end/interleaved.json`: the comparison, as in
 //! the other groups' paired passes. After them:
 //! * **throughput**: 100 `run -d --network none busybox true` one after the other, per engine

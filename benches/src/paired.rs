@@ -84,16 +84,23 @@ impl Paired {
     }
 }
 
-/// More than two ways, run in turn: `rounds` rounds, each running every way once, the first
-/// way of a round moving on by one each round (`a b c`, `b c a`, `c a b`, …) so none always
-/// runs first or last. Returns each way's times (nanoseconds), in round order: `times[w][r]`
-/// ran in round `r` next to `times[v][r]`.
+/// More than two ways, run in turn: `rounds` rounds, each running every way once, in an order
+/// shuffled anew each round (a fixed seed: the same orders every run). None always runs first
+/// or last, and none always runs right after the same other one: a way that leaves work
+/// behind when it returns (dockerd and containerd go on for a while after `docker run`) slows
+/// whichever way runs next, and a fixed rotation (`a b c`, `b c a`, `c a b`) puts the same
+/// way after it every time. Returns each way's times (nanoseconds), in round order:
+/// `times[w][r]` ran in round `r` next to `times[v][r]`.
 pub fn interleave(rounds: usize, ways: &mut [&mut dyn FnMut() -> Duration]) -> Vec<Vec<f64>> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
     let n = ways.len();
     let mut times = vec![Vec::with_capacity(rounds); n];
-    for round in 0..rounds {
-        for k in 0..n {
-            let way = (round + k) % n;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x6d69_6e69);
+    let mut order: Vec<usize> = (0..n).collect();
+    for _ in 0..rounds {
+        order.shuffle(&mut rng);
+        for &way in &order {
             times[way].push(ways[way]().as_secs_f64() * 1e9);
         }
     }
@@ -252,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn interleaved_rounds_rotate_the_first_way() {
+    fn interleaved_rounds_run_every_way_once_and_vary_who_runs_after_whom() {
         let order = std::cell::RefCell::new(String::new());
         let way = |c: char| {
             let order = &order;
@@ -261,10 +268,30 @@ mod tests {
                 Duration::from_micros(1)
             }
         };
-        let (mut a, mut b, mut c) = (way('a'), way('b'), way('c'));
-        let times = interleave(3, &mut [&mut a, &mut b, &mut c]);
-        assert_eq!(order.into_inner(), "abcbcacab");
-        assert!(times.iter().all(|t| t.len() == 3));
+        let (mut a, mut b, mut c, mut d) = (way('a'), way('b'), way('c'), way('d'));
+        let rounds = 120;
+        let times = interleave(rounds, &mut [&mut a, &mut b, &mut c, &mut d]);
+        assert!(times.iter().all(|t| t.len() == rounds));
+        let order: Vec<char> = order.into_inner().chars().collect();
+        for round in order.chunks(4) {
+            let mut sorted = round.to_vec();
+            sorted.sort_unstable();
+            assert_eq!(sorted, ['a', 'b', 'c', 'd'], "each way once per round");
+        }
+        // who runs right before whom, across rounds too: 479 pairs, ~40 per ordered pair of
+        // different ways (a rotation gives 120 to `d` before `a` and none to `c` before `a`)
+        let mut before = std::collections::BTreeMap::new();
+        for pair in order.windows(2) {
+            *before.entry((pair[0], pair[1])).or_insert(0) += 1;
+        }
+        for x in ['a', 'b', 'c', 'd'] {
+            for y in ['a', 'b', 'c', 'd'].into_iter().filter(|y| *y != x) {
+                let count = before.get(&(x, y)).copied().unwrap_or(0);
+                assert!((20..=60).contains(&count), "{x} ran right before {y} {count} times: {before:?}");
+            }
+        }
+        let first: std::collections::BTreeSet<char> = order.chunks(4).map(|r| r[0]).collect();
+        assert_eq!(first.len(), 4, "every way runs first in some round");
         let ratio = ratio_summary(&[2.0, 4.0, 9.0], &[1.0, 2.0, 3.0]);
         assert_eq!(ratio["median"], 2.0);
     }
