@@ -287,7 +287,10 @@ mod tests {
         for x in ['a', 'b', 'c', 'd'] {
             for y in ['a', 'b', 'c', 'd'].into_iter().filter(|y| *y != x) {
                 let count = before.get(&(x, y)).copied().unwrap_or(0);
-                assert!((20..=60).contains(&count), "{x} ran right before {y} {count} times: {before:?}");
+                assert!(
+                    (20..=60).contains(&count),
+                    "{x} ran right before {y} {count} times: {before:?}"
+                );
             }
         }
         let first: std::collections::BTreeSet<char> = order.chunks(4).map(|r| r[0]).collect();
