@@ -260,8 +260,18 @@ impl ImageStore {
 
     /// Forget container `container_id`'s writable layer (the caller removes its directories).
     pub fn remove_mount(&self, container_id: &str) -> Result<(), StoreError> {
+        self.remove_mount_with(container_id, &|dir| std::fs::remove_dir_all(dir))
+    }
+
+    /// [`ImageStore::remove_mount`], the record's directory taken away by `delete` (an engine
+    /// may rename it somewhere to delete it later). A record that is not there is no error.
+    pub fn remove_mount_with(
+        &self,
+        container_id: &str,
+        delete: &dyn Fn(&std::path::Path) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
         let dir = self.mount_dir(container_id)?;
-        match std::fs::remove_dir_all(&dir) {
+        match delete(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("removing", &dir)(e)),
             _ => Ok(()),
         }

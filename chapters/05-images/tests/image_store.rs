@@ -225,6 +225,41 @@ fn a_container_layer_keeps_its_image_layers_after_the_image_is_removed() {
 }
 
 #[test]
+fn a_mount_record_goes_the_way_its_caller_chooses() {
+    let root = tempfile::tempdir().unwrap();
+    let store = ImageStore::open(root.path()).unwrap();
+    let mount = MountMeta {
+        mount_id: "m1".into(),
+        init_id: "m1-init".into(),
+        parent: None,
+    };
+    store.create_mount("abc", &mount).unwrap();
+    // renamed away (as the engine's trash does): gone for the store at once
+    let kept = root.path().join("kept");
+    store
+        .remove_mount_with("abc", &|dir| std::fs::rename(dir, &kept))
+        .unwrap();
+    assert_eq!(store.mount("abc").unwrap(), None);
+    assert_eq!(std::fs::read_to_string(kept.join("mount-id")).unwrap(), "m1");
+    // a record that is not there (removed already) is no error; a refusal is, naming it
+    store
+        .remove_mount_with("abc", &|dir| std::fs::remove_dir_all(dir))
+        .unwrap();
+    store.create_mount("abc", &mount).unwrap();
+    let err = store
+        .remove_mount_with("abc", &|_| {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("layerdb/mounts/abc"), "{err}");
+    assert_eq!(store.mount("abc").unwrap(), Some(mount));
+    // and the store's own way deletes it
+    store.remove_mount("abc").unwrap();
+    assert_eq!(store.mount("abc").unwrap(), None);
+}
+
+#[test]
 fn a_mount_record_needs_a_known_parent_and_plain_ids() {
     let root = tempfile::tempdir().unwrap();
     let store = ImageStore::open(root.path()).unwrap();

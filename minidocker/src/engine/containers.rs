@@ -229,7 +229,7 @@ impl Engine {
         }
         self.discard_layer(id)?;
         self.discard_layer(&format!("{id}-init"))?;
-        self.images.remove_mount(id)?;
+        self.discard_layerdb_record(id)?;
         let _ = self.release_mounts(id, true);
         self.containers.remove(id)?;
         Ok(())

@@ -203,7 +203,7 @@ impl Engine {
         };
         self.discard_layer(&mount.mount_id)?;
         self.discard_layer(&mount.init_id)?;
-        self.images.remove_mount(container_id)?;
+        self.discard_layerdb_record(container_id)?;
         let mut next = mount.parent;
         while let Some(chain_id) = next {
             let Ok(layer) = self.images.layer(&chain_id) else {
@@ -225,6 +225,14 @@ impl Engine {
     pub(super) fn discard_layer(&self, id: &str) -> Result<(), EngineError> {
         let trash = self.containers.trash();
         Ok(self.layers.remove_with(id, &|dir| trash.discard(dir))?)
+    }
+
+    /// Chapter 5's record of a container's layer, sent to the trash like its directories.
+    pub(super) fn discard_layerdb_record(&self, container_id: &str) -> Result<(), EngineError> {
+        let trash = self.containers.trash();
+        Ok(self
+            .images
+            .remove_mount_with(container_id, &|dir| trash.discard(dir))?)
     }
 
     /// The diff dirs below a container's own layer (init layer first, then the image's, top
