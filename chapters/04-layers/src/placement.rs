@@ -42,15 +42,11 @@ const FS_TOPDIR_FL: libc::c_int = 0x0002_0000;
 /// or before), `Ok(false)` on a file system without it (tmpfs, xfs, btrfs, overlayfs).
 pub fn mark_top_of_hierarchies(dir: &Path) -> Result<bool, LayerError> {
     let file = std::fs::File::open(dir).map_err(|e| LayerError::io("open(2)", dir, &e))?;
-    let mut flags: libc::c_int = 0;
-    // SAFETY: FS_IOC_GETFLAGS writes one int (the kernel's `int`, whatever the ioctl's name
-    // says) into `flags`, which lives across the call; the descriptor is open.
-    if unsafe { libc::ioctl(file.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) } < 0 {
-        return not_supported_or(Errno::last(), "ioctl(2) FS_IOC_GETFLAGS", dir);
-    }
-    if flags & FS_TOPDIR_FL != 0 {
-        return Ok(true);
-    }
+    let mut flags = match inode_flags(&file, dir)? {
+        Some(flags) if flags & FS_TOPDIR_FL != 0 => return Ok(true),
+        Some(flags) => flags,
+        None => return Ok(false),
+    };
     flags |= FS_TOPDIR_FL;
     // SAFETY: FS_IOC_SETFLAGS reads one int from `flags`, which lives across the call.
     if unsafe { libc::ioctl(file.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags) } < 0 {
@@ -63,12 +59,19 @@ pub fn mark_top_of_hierarchies(dir: &Path) -> Result<bool, LayerError> {
 /// Whether `dir` has the `TOPDIR` flag now (`lsattr -d` shows a `T`).
 pub fn is_top_of_hierarchies(dir: &Path) -> Result<bool, LayerError> {
     let file = std::fs::File::open(dir).map_err(|e| LayerError::io("open(2)", dir, &e))?;
+    Ok(inode_flags(&file, dir)?.is_some_and(|flags| flags & FS_TOPDIR_FL != 0))
+}
+
+/// The inode flags of `file` (`dir`, open), ioctl_iflags(2) `FS_IOC_GETFLAGS`; `None` on a
+/// file system without them.
+fn inode_flags(file: &std::fs::File, dir: &Path) -> Result<Option<libc::c_int>, LayerError> {
     let mut flags: libc::c_int = 0;
-    // SAFETY: as in `mark_top_of_hierarchies`: one int written into `flags`.
+    // SAFETY: FS_IOC_GETFLAGS writes one int (the kernel's `int`, whatever the ioctl's name
+    // says) into `flags`, which lives across the call; the descriptor is open.
     if unsafe { libc::ioctl(file.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) } < 0 {
-        return not_supported_or(Errno::last(), "ioctl(2) FS_IOC_GETFLAGS", dir);
+        return not_supported_or(Errno::last(), "ioctl(2) FS_IOC_GETFLAGS", dir).map(|_| None);
     }
-    Ok(flags & FS_TOPDIR_FL != 0)
+    Ok(Some(flags))
 }
 
 /// A file system without inode flags, or without this one, answers ENOTTY, EOPNOTSUPP or

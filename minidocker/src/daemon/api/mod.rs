@@ -82,12 +82,8 @@ impl AppState {
     /// Start a spare shim in the background unless one is ready (`spare_shim.rs`): its
     /// stderr is the daemon's until it gets its container.
     pub fn refill_spare_shim(&self) {
-        let mut command = std::process::Command::new("/proc/self/exe");
-        command
-            .arg("spare-shim")
-            .env("MINIDOCKER_DATA_ROOT", &self.data_root)
-            .env("MINIDOCKER_CGROUP_PARENT", &self.cgroup_parent)
-            .stdout(std::process::Stdio::null());
+        let mut command = self.own_command("spare-shim");
+        command.stdout(std::process::Stdio::null());
         let spares = self.spare_shims.clone();
         std::thread::spawn(move || {
             if let Err(e) = spares.refill(command) {
@@ -101,13 +97,19 @@ impl AppState {
     /// root and cgroup parent, its stdin /dev/null. It is the daemon's own executable, even
     /// if its file was replaced since (a rebuild, an upgrade): /proc/self/exe.
     pub fn helper_command(&self, subcommand: &str, container: &str) -> std::process::Command {
+        let mut command = self.own_command(subcommand);
+        command.arg(container).stdin(std::process::Stdio::null());
+        command
+    }
+
+    /// `minidocker SUBCOMMAND` from the daemon's own executable, for its data root and cgroup
+    /// parent: what [`AppState::helper_command`] and the spare shim start from.
+    fn own_command(&self, subcommand: &str) -> std::process::Command {
         let mut command = std::process::Command::new("/proc/self/exe");
         command
             .arg(subcommand)
-            .arg(container)
             .env("MINIDOCKER_DATA_ROOT", &self.data_root)
-            .env("MINIDOCKER_CGROUP_PARENT", &self.cgroup_parent)
-            .stdin(std::process::Stdio::null());
+            .env("MINIDOCKER_CGROUP_PARENT", &self.cgroup_parent);
         command
     }
 
