@@ -59,7 +59,7 @@ impl Paired {
     }
 
     /// 10th, 50th and 90th percentile (nearest rank) of `values`.
-    fn percentiles(values: &[f64]) -> [f64; 3] {
+    pub fn percentiles(values: &[f64]) -> [f64; 3] {
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
         if sorted.is_empty() {
