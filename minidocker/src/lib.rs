@@ -23,6 +23,7 @@ pub mod events;
 pub mod exec;
 pub mod format;
 pub mod go_errors;
+pub mod idle;
 pub mod init;
 pub mod instructions;
 pub mod log_config;

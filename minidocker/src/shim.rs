@@ -333,6 +333,8 @@ pub fn run_spare(data_root: &Path, cgroup_parent: &str) -> Result<i32> {
     let Some(assignment) = crate::spare_shim::receive_assignment(std::io::stdin().as_fd())? else {
         return Ok(0);
     };
+    // started at idle priority; what it starts now (the container) must not be
+    crate::idle::leave_idle(0).context("leaving the idle scheduling policy (sched_setscheduler(2))")?;
     let null = std::fs::File::open("/dev/null").context("opening /dev/null")?;
     nix::unistd::dup2_stdin(&null).context("dup2(2) of /dev/null onto stdin")?;
     nix::unistd::dup2_stderr(&assignment.stderr).context("dup2(2) of the shim log onto stderr")?;

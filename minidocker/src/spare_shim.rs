@@ -1,8 +1,8 @@
 //! A spare shim: started before its container is known, so that a container's start does
 //! not wait for the shim's own.
 //!
-//! Starting a shim is an execve(2) of the whole `minidocker` binary: the dynamic loader,
-//! ~29 000 relocations, the standard library's start, the command line parsed. That is ~2 ms
+//! Starting a shim is an execve(2) of the whole `minidocker` binary: the dynamic loader, the
+//! C library's and the standard library's start, the command line parsed. That is 1.5 to 2 ms
 //! before the shim does anything for its container, and it was on the path of every start.
 //! So the daemon keeps one shim started ahead, `minidocker spare-shim`, its child like any
 //! shim, waiting on a unix socket (its stdin) for a container. A start takes it, sends it the
@@ -10,6 +10,11 @@
 //! it is that container's shim exactly as if it had been spawned for it (`shim::run`); the
 //! daemon starts the next spare once the container runs. A start that finds no spare ready
 //! (two at once, or the spare died) spawns its shim as before.
+//!
+//! A spare is started at idle priority (`idle.rs`): its own start-up, ~2 ms of CPU, then
+//! takes only time nothing else wants, not the time of the container that just started or of
+//! its removal. The daemon raises it to the normal policy as it hands it a container, and the
+//! shim makes sure of it before it starts anything.
 //!
 //! ```text
 //!  daemon ──spawn──▶ minidocker spare-shim ··· waits on fd 0 (a socketpair(2) end)
@@ -24,6 +29,7 @@ use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -45,16 +51,32 @@ struct Spare {
 #[derive(Debug, Default)]
 pub struct SpareShims {
     ready: Mutex<Option<Spare>>,
+    /// A refill is spawning a spare now (without holding `ready`: a start must not wait
+    /// for a spawn at idle priority).
+    refilling: AtomicBool,
 }
 
 // ANCHOR: spare_daemon
 impl SpareShims {
     /// Start a spare with `command` (`minidocker spare-shim` for this daemon's data root),
-    /// unless one is ready already. Its stdin becomes its end of a new socket pair.
-    pub fn refill(&self, mut command: Command) -> std::io::Result<()> {
-        let mut ready = self.ready.lock().unwrap_or_else(|e| e.into_inner());
-        if ready.is_some() {
+    /// unless one is ready already or on its way. Its stdin becomes its end of a new socket
+    /// pair. Called on a thread at idle priority, it starts the spare at idle priority.
+    pub fn refill(&self, command: Command) -> std::io::Result<()> {
+        if self.refilling.swap(true, Ordering::AcqRel) {
             return Ok(());
+        }
+        let result = self.spawn_unless_ready(command).map(|spare| {
+            if let Some(spare) = spare {
+                *self.ready.lock().unwrap_or_else(|e| e.into_inner()) = Some(spare);
+            }
+        });
+        self.refilling.store(false, Ordering::Release);
+        result
+    }
+
+    fn spawn_unless_ready(&self, mut command: Command) -> std::io::Result<Option<Spare>> {
+        if self.ready.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+            return Ok(None);
         }
         let (ours, theirs) = socketpair(
             AddressFamily::Unix,
@@ -63,15 +85,18 @@ impl SpareShims {
             SockFlag::SOCK_CLOEXEC,
         )?;
         let child = command.stdin(Stdio::from(theirs)).spawn()?;
-        *ready = Some(Spare { child, socket: ours });
-        Ok(())
+        Ok(Some(Spare { child, socket: ours }))
     }
 
     /// Hand the ready spare container `id` and `stderr` (its shim log): the spare is then
-    /// that container's shim, and its process is returned. `None` if no spare is ready or
-    /// the one there could not take it (it died: it is reaped here).
+    /// that container's shim, at the normal priority, and its process is returned. `None` if
+    /// no spare is ready or the one there could not take it (it died: it is reaped here).
     pub fn assign(&self, id: &str, stderr: BorrowedFd<'_>) -> Option<Child> {
         let Spare { mut child, socket } = self.ready.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        if let Err(e) = crate::idle::leave_idle(child.id() as libc::pid_t) {
+            // the shim raises itself too; it must not be slow to take its container
+            tracing::debug!(error = %e, "raising the spare shim to the normal policy");
+        }
         match send_assignment(socket.as_fd(), id, stderr) {
             Ok(()) => Some(child),
             Err(e) => {
@@ -258,5 +283,33 @@ mod tests {
         }
         assert!(spares.assign("abc", log.as_fd()).is_none());
         assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "reaped");
+    }
+
+    #[test]
+    fn refills_at_the_same_time_start_one_spare() {
+        let spares = SpareShims::default();
+        let dir = tempfile::tempdir().unwrap();
+        let started = dir.path().join("started");
+        let barrier = std::sync::Barrier::new(8);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    let mut spare = Command::new("sh");
+                    spare
+                        .arg("-c")
+                        .arg("echo started >> \"$0\"; exec cat")
+                        .arg(&started)
+                        .stdout(Stdio::null());
+                    barrier.wait();
+                    spares.refill(spare).unwrap();
+                });
+            }
+        });
+        let log = tempfile::tempfile().unwrap();
+        let mut child = spares.assign("abc", log.as_fd()).expect("one spare ready");
+        // `cat` ends at the end of its input: the assignment's socket, closed by now
+        assert!(child.wait().unwrap().success());
+        assert_eq!(std::fs::read_to_string(&started).unwrap(), "started\n");
+        assert!(spares.assign("abc", log.as_fd()).is_none());
     }
 }

@@ -10,7 +10,7 @@
 //! `docker run --rm` waits until its container is removed, and deleting the ~45 files and
 //! directories a container leaves (its record, its two layers) one by one was a tenth of a
 //! `run --rm busybox true` here. A rename makes the container gone for every reader at once;
-//! the files follow a moment later. The trash is `<data-root>/trash`, on the same file system
+//! the files follow a moment later, deleted by a thread at idle priority (`idle.rs`). The trash is `<data-root>/trash`, on the same file system
 //! as what it receives (a rename cannot cross file systems: then the directory is deleted at
 //! once, as before). What a process could not delete before it ended (a crash, a CLI that
 //! exited) is deleted by the next one that empties the trash: the daemon empties it at start.
@@ -102,6 +102,10 @@ impl Trash {
         }
         let (sender, receiver) = channel::<Trash>();
         let spawned = std::thread::Builder::new().name("trash".into()).spawn(move || {
+            // nobody waits for the deletion: it takes only CPU time nothing else wants
+            if let Err(e) = crate::idle::make_this_thread_idle() {
+                tracing::debug!(error = %e, "emptying the trash at idle priority");
+            }
             while let Ok(trash) = receiver.recv() {
                 // requests that came meanwhile are served by this pass
                 while receiver.try_recv().is_ok() {}

@@ -145,6 +145,18 @@ fn wait_for_spare_shim(daemon: Pid, taken: &[Pid]) -> Pid {
     }
 }
 
+/// The scheduling policy of `pid` (sched(7): 0 `SCHED_OTHER`, 5 `SCHED_IDLE`).
+fn policy_of(pid: Pid) -> i32 {
+    // SAFETY: sched_getscheduler(2) takes a pid and touches no memory of ours.
+    let policy = unsafe { libc::sched_getscheduler(pid.as_raw()) };
+    assert!(
+        policy >= 0,
+        "sched_getscheduler({pid}): {}",
+        std::io::Error::last_os_error()
+    );
+    policy
+}
+
 #[test]
 fn a_start_takes_the_spare_shim_the_daemon_starts_the_next_and_a_dead_daemons_spare_ends() {
     root_test!();
@@ -158,6 +170,11 @@ fn a_start_takes_the_spare_shim_the_daemon_starts_the_next_and_a_dead_daemons_sp
             .expect("a pid"),
     );
     let spare = wait_for_spare_shim(daemon_pid, &[]);
+    assert_eq!(
+        policy_of(spare),
+        libc::SCHED_IDLE,
+        "a spare starts at idle priority"
+    );
     daemon
         .docker(&[
             "run",
@@ -173,6 +190,12 @@ fn a_start_takes_the_spare_shim_the_daemon_starts_the_next_and_a_dead_daemons_sp
     let init = env.wait_for_running("spared", Duration::from_secs(30));
     let shim = parent_of(init);
     assert_eq!(shim, spare, "the container's shim is the spare that was ready");
+    assert_eq!(
+        policy_of(shim),
+        libc::SCHED_OTHER,
+        "raised when it took its container"
+    );
+    assert_eq!(policy_of(init), libc::SCHED_OTHER, "the container never ran idle");
     let next = wait_for_spare_shim(daemon_pid, &[spare]);
     // it is that container's shim in every way: its log, its stop, its exit code
     assert_eq!(daemon.docker(&["logs", "spared"]).stdout, "up\n");

@@ -57,7 +57,7 @@ async fn serve(config: DaemonConfig) -> Result<()> {
     std::fs::create_dir_all(&config.data_root)
         .with_context(|| format!("creating data root {}", config.data_root.display()))?;
     let _pidfile = PidFile::write(&config.pidfile)?;
-    let state = api::AppState::new(&config);
+    let state = api::AppState::new(&config)?;
     // The engine's first use makes the predefined networks, as dockerd does when it starts.
     state
         .blocking(|engine| engine.ensure_predefined_networks().map_err(Into::into))

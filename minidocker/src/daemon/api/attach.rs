@@ -94,26 +94,20 @@ async fn attach(
     let pump_state = state.clone();
     let id = container.id.clone();
     tokio::task::spawn_blocking(move || {
-        if let Ok(engine) = Engine::open(&pump_state.data_root) {
-            pump(
-                &engine,
-                &id,
-                reader,
-                follow,
-                Some(&pump_state.ended),
-                &opts,
-                &output,
-            );
-        }
+        pump(
+            &pump_state.engine(),
+            &id,
+            reader,
+            follow,
+            Some(&pump_state.ended),
+            &opts,
+            &output,
+        );
         // dropping `output` ends the connection
     });
     if let Some(input) = input {
-        let data_root = state.data_root.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Ok(engine) = Engine::open(&data_root) {
-                feed_stdin(&engine, &container, input, keys, &end);
-            }
-        });
+        let engine = state.engine();
+        tokio::task::spawn_blocking(move || feed_stdin(&engine, &container, input, keys, &end));
     }
     Ok(response)
 }

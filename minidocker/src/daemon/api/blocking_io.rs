@@ -212,7 +212,7 @@ mod tests {
             ..Default::default()
         };
         let config = crate::daemon::DaemonConfig::merge(&flags, &Default::default(), dir.path()).unwrap();
-        (dir, AppState::new(&config))
+        (dir, AppState::new(&config).unwrap())
     }
 
     async fn answer(response: Response) -> (u16, String) {

@@ -156,15 +156,8 @@ type LaterEvent = Box<dyn FnOnce(&[(&str, String)]) + Send>;
 
 /// An exec event (`exec_detach`, `exec_die`) for later, with the exec's id and more.
 fn exec_event(state: &AppState, record: &ExecRecord, action: &'static str) -> LaterEvent {
-    let (data_root, container, exec_id) = (
-        state.data_root.clone(),
-        record.container_id.clone(),
-        record.id.clone(),
-    );
+    let (engine, container, exec_id) = (state.engine(), record.container_id.clone(), record.id.clone());
     Box::new(move |extra| {
-        let Ok(engine) = crate::engine::Engine::open(&data_root) else {
-            return;
-        };
         let Ok(c) = engine.containers.load(&container) else {
             return;
         };

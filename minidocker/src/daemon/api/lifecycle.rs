@@ -352,12 +352,10 @@ pub fn when_shim_ends(
     id: &str,
     wait_for_end: impl FnOnce() -> Option<i32> + Send + 'static,
 ) {
-    let (id, data_root, ended) = (id.to_owned(), state.data_root.clone(), state.ended.clone());
+    let (id, engine, ended) = (id.to_owned(), state.engine(), state.ended.clone());
     std::thread::spawn(move || {
         let shim_code = wait_for_end();
-        if let Ok(engine) = Engine::open(&data_root) {
-            shim_ended(&engine, &ended, &id, shim_code);
-        }
+        shim_ended(&engine, &ended, &id, shim_code);
     });
 }
 
@@ -473,11 +471,8 @@ async fn wait(
         )));
     }
     let first = state.blocking(move |engine| find_container(engine, &id)).await?;
-    let (data_root, ended) = (state.data_root.clone(), state.ended.clone());
+    let (engine, ended) = (state.engine(), state.ended.clone());
     let body = streamed(move |tx| {
-        let Ok(engine) = Engine::open(&data_root) else {
-            return;
-        };
         let code = wait_for(&engine, &first, &condition, &ended);
         let _ = tx.blocking_send(format!("{{\"Error\":null,\"StatusCode\":{code}}}\n").into_bytes());
     });
@@ -938,9 +933,15 @@ async fn logs(
     let (reader, q) = reader;
     let follow = bool_value(Some(&q.follow));
     let body = streamed(move |tx| {
-        if let Ok(engine) = Engine::open(&engine_state.data_root) {
-            pump(&engine, &container.id, reader, follow, None, &q, &tx);
-        }
+        pump(
+            &engine_state.engine(),
+            &container.id,
+            reader,
+            follow,
+            None,
+            &q,
+            &tx,
+        );
     });
     let mut response = Response::new(body);
     response.headers_mut().insert(

@@ -64,11 +64,18 @@ pub struct AppState {
     pub execs: exec::Execs,
     /// The shim started ahead for the next container's start (`spare_shim.rs`).
     pub spare_shims: std::sync::Arc<crate::spare_shim::SpareShims>,
+    /// The engine every request works on, opened once (its stores are paths; what must be
+    /// exclusive between requests is locked inside it).
+    engine: std::sync::Arc<Engine>,
 }
 
 impl AppState {
-    pub fn new(config: &DaemonConfig) -> AppState {
-        AppState {
+    /// The daemon's state, its engine opened on the data root (its directories made).
+    pub fn new(config: &DaemonConfig) -> anyhow::Result<AppState> {
+        let mut engine = Engine::open(&config.data_root)?;
+        engine.cgroup_parent = config.cgroup_parent.clone();
+        engine.bip = config.bip;
+        Ok(AppState {
             data_root: config.data_root.clone(),
             cgroup_parent: config.cgroup_parent.clone(),
             bip: config.bip,
@@ -76,16 +83,26 @@ impl AppState {
             ended: lifecycle::EndedShims::default(),
             execs: exec::Execs::default(),
             spare_shims: Default::default(),
-        }
+            engine: std::sync::Arc::new(engine),
+        })
     }
 
-    /// Start a spare shim in the background unless one is ready (`spare_shim.rs`): its
-    /// stderr is the daemon's until it gets its container.
+    /// The daemon's engine, for work that outlives a request (a stream, a thread that
+    /// waits for a shim).
+    pub fn engine(&self) -> std::sync::Arc<Engine> {
+        self.engine.clone()
+    }
+
+    /// Start a spare shim in the background, at idle priority (`idle.rs`), unless one is
+    /// ready (`spare_shim.rs`): its stderr is the daemon's until it gets its container.
     pub fn refill_spare_shim(&self) {
         let mut command = self.own_command("spare-shim");
         command.stdout(std::process::Stdio::null());
         let spares = self.spare_shims.clone();
         std::thread::spawn(move || {
+            if let Err(e) = crate::idle::make_this_thread_idle() {
+                tracing::debug!(error = %e, "starting the spare shim at idle priority");
+            }
             if let Err(e) = spares.refill(command) {
                 tracing::warn!(error = %e, "starting a spare shim");
             }
@@ -120,16 +137,10 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&Engine) -> Result<T, ApiError> + Send + 'static,
     {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut engine =
-                Engine::open(&state.data_root).map_err(|e| ApiError::internal(format!("{e:#}")))?;
-            engine.cgroup_parent = state.cgroup_parent.clone();
-            engine.bip = state.bip;
-            work(&engine)
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
+        let engine = self.engine();
+        tokio::task::spawn_blocking(move || work(&engine))
+            .await
+            .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
     }
     // ANCHOR_END: engine_blocking
 }

@@ -26,7 +26,7 @@ fn app() -> (tempfile::TempDir, App) {
         ..Default::default()
     };
     let config = crate::daemon::DaemonConfig::merge(&flags, &Default::default(), dir.path()).unwrap();
-    let make = with_version_prefix(router(AppState::new(&config)));
+    let make = with_version_prefix(router(AppState::new(&config).unwrap()));
     // `IntoMakeService` answers at once, with a clone of the service
     let made = futures_util::FutureExt::now_or_never(make.oneshot(())).expect("made at once");
     let app = made.unwrap_or_else(|never| match never {});

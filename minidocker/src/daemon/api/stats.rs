@@ -13,7 +13,6 @@ use serde::Deserialize;
 
 use super::params::bool_value;
 use super::{ApiError, AppState, find_container, streamed};
-use crate::engine::Engine;
 
 /// Docker's sampling interval.
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -38,13 +37,8 @@ async fn stats(
     let stream = q.stream.as_deref().is_none_or(|v| bool_value(Some(v)));
     let one_shot = bool_value(q.one_shot.as_deref());
     let container = state.blocking(move |engine| find_container(engine, &id)).await?;
-    let data_root = state.data_root.clone();
-    let cgroup_parent = state.cgroup_parent.clone();
+    let engine = state.engine();
     let body = streamed(move |tx| {
-        let Ok(mut engine) = Engine::open(&data_root) else {
-            return;
-        };
-        engine.cgroup_parent = cgroup_parent;
         let line = |s: &crate::engine::ContainerStats| {
             let mut bytes = serde_json::to_vec(s).unwrap_or_default();
             bytes.push(b'\n');
