@@ -142,6 +142,11 @@ pub trait CgroupManager: fmt::Debug + Send + Sync {
     /// Removes the cgroup (every directory, child cgroups first), waiting for it to empty.
     /// Removing a cgroup that is already gone is not an error.
     fn remove(&self) -> Result<(), CgroupError>;
+
+    /// Removes the cgroup if nothing is in it, no process and no child cgroup: one rmdir(2)
+    /// per directory, nothing read. `false` if a directory refused (it stays, with whatever
+    /// is inside; those that were empty are gone).
+    fn remove_if_empty(&self) -> bool;
 }
 // ANCHOR_END: manager_trait
 
@@ -263,14 +268,21 @@ pub(crate) fn kill_with_signals(
 // ANCHOR: remove
 /// Removes a cgroup made of `dirs` (one per v1 hierarchy, or the single v2 directory).
 ///
-/// First waits, once, for the cgroup to empty: killed processes take a moment to leave. Then
-/// removes each directory. If processes remain, nothing is removed and the error lists them.
+/// The usual cgroup is empty already (its container's init has died, and its PID namespace
+/// with it) and has no child cgroups: one rmdir(2) per directory does it, and that is tried
+/// first. A directory that refuses (`EBUSY`: processes or child cgroups inside) is removed the
+/// careful way: wait, once, for the cgroup to empty (killed processes take a moment to
+/// leave), then remove it child cgroups first. If processes remain, the directories that
+/// refused stay and the error lists the processes.
 pub(crate) fn remove_cgroup(
     cgroup: &dyn CgroupManager,
     sys: &dyn Sys,
     wait: Duration,
 ) -> Result<(), CgroupError> {
-    let dirs = cgroup.dirs();
+    let dirs = rmdir_each(cgroup, sys);
+    if dirs.is_empty() {
+        return Ok(());
+    }
     if !poll_until(wait, || Ok(cgroup.pids()?.is_empty()))? {
         return Err(CgroupError::Busy {
             path: dirs.into_iter().next().unwrap_or_default(),
@@ -287,6 +299,20 @@ pub(crate) fn remove_cgroup(
     first_error.map_or(Ok(()), Err)
 }
 // ANCHOR_END: remove
+
+/// One rmdir(2) per directory of `cgroup`: the directories that refused (`EBUSY`: processes or
+/// child cgroups inside; or another error), for the careful way.
+pub(crate) fn rmdir_each(cgroup: &dyn CgroupManager, sys: &dyn Sys) -> Vec<PathBuf> {
+    let mut refused = Vec::new();
+    for dir in cgroup.dirs() {
+        match sys.rmdir(&dir) {
+            Ok(()) => tracing::debug!(path = %dir.display(), "removed cgroup"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(_) => refused.push(dir),
+        }
+    }
+    refused
+}
 
 /// Removes a cgroup directory and its child cgroups, deepest first.
 ///

@@ -225,3 +225,105 @@ fn a_process_joins_by_itself_through_the_self_join_files() {
         );
     }
 }
+
+/// The kernel, with a count of what was read or listed (every other call passed through).
+#[derive(Debug, Default)]
+struct CountingSys {
+    reads_and_listings: std::sync::atomic::AtomicUsize,
+}
+
+impl ch06_cgroups::Sys for CountingSys {
+    fn mkdir(&self, path: &std::path::Path) -> std::io::Result<()> {
+        ch06_cgroups::HostSys.mkdir(path)
+    }
+    fn rmdir(&self, path: &std::path::Path) -> std::io::Result<()> {
+        ch06_cgroups::HostSys.rmdir(path)
+    }
+    fn read(&self, path: &std::path::Path) -> std::io::Result<String> {
+        self.reads_and_listings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ch06_cgroups::HostSys.read(path)
+    }
+    fn write(&self, path: &std::path::Path, value: &str) -> std::io::Result<()> {
+        ch06_cgroups::HostSys.write(path, value)
+    }
+    fn exists(&self, path: &std::path::Path) -> bool {
+        ch06_cgroups::HostSys.exists(path)
+    }
+    fn subdirs(&self, path: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+        self.reads_and_listings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ch06_cgroups::HostSys.subdirs(path)
+    }
+    fn kill(&self, pid: nix::unistd::Pid, signal: nix::sys::signal::Signal) -> Result<(), nix::errno::Errno> {
+        ch06_cgroups::HostSys.kill(pid, signal)
+    }
+}
+
+#[test]
+fn an_empty_cgroup_goes_with_one_rmdir_per_directory_a_child_cgroup_the_careful_way() {
+    if !common::is_root("an_empty_cgroup_goes_with_one_rmdir_per_directory") {
+        return;
+    }
+    use ch06_cgroups::{CgroupParent, Hierarchy, open_in};
+    let hierarchy = Hierarchy::detect().unwrap();
+    let sys = std::sync::Arc::new(CountingSys::default());
+    let name = format!("ch06-test-rmdir-first-{}", std::process::id());
+    let cg = open_in(
+        &hierarchy,
+        &name,
+        &CgroupParent::default(),
+        Waits::default(),
+        sys.clone(),
+    )
+    .unwrap();
+    cg.create().unwrap();
+    let dirs = cg.dirs();
+    // whatever the test leaves when it fails, child cgroup first
+    struct RemoveOnDrop(Vec<std::path::PathBuf>);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            for dir in &self.0 {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+    let _guard = RemoveOnDrop(
+        std::iter::once(dirs[0].join("inner"))
+            .chain(dirs.clone())
+            .collect(),
+    );
+    let counted = || sys.reads_and_listings.load(std::sync::atomic::Ordering::Relaxed);
+    let before = counted();
+    cg.remove().unwrap();
+    assert_eq!(
+        counted(),
+        before,
+        "an empty cgroup: nothing read or listed, only rmdir(2)"
+    );
+    assert!(dirs.iter().all(|d| !d.exists()), "{dirs:?}");
+
+    // a child cgroup inside (what a container may make): rmdir(2) refuses, the careful way
+    // removes it child first
+    cg.create().unwrap();
+    let child = dirs[0].join("inner");
+    std::fs::create_dir(&child).unwrap();
+    cg.remove().unwrap();
+    assert!(counted() > before, "the careful way looked inside");
+    assert!(!child.exists() && dirs.iter().all(|d| !d.exists()), "{dirs:?}");
+}
+
+#[test]
+fn remove_if_empty_leaves_a_cgroup_with_a_process_in_it() {
+    let Some(mut t) = TestCgroup::create("remove-if-empty") else {
+        return;
+    };
+    let pid = t.spawn_sleeper();
+    assert!(!t.cg.remove_if_empty(), "a process is inside");
+    assert!(t.cg.dirs().iter().all(|d| d.exists()), "every directory stays");
+    assert_eq!(t.cg.pids().unwrap(), vec![pid]);
+    // the careful way still works (and the guard has nothing left to do)
+    t.cg.kill_all().unwrap();
+    t.cg.remove().unwrap();
+    assert!(t.cg.dirs().iter().all(|d| !d.exists()));
+}

@@ -95,10 +95,14 @@ impl ContainerCgroup {
         Err(e)
     }
 
-    /// Kills whatever is left in the cgroup, removes it, then its record.
+    /// Kills whatever is left in the cgroup, removes it, then its record. The usual cgroup
+    /// has nothing left (its init's death took the PID namespace with it): one rmdir(2) per
+    /// directory removes it, and nothing needs reading or killing.
     pub fn destroy(&self) -> Result<(), CgroupError> {
-        self.kill_all()?;
-        self.unless_removed_meanwhile(self.manager.remove())?;
+        if !self.manager.remove_if_empty() {
+            self.kill_all()?;
+            self.unless_removed_meanwhile(self.manager.remove())?;
+        }
         match std::fs::remove_file(&self.record) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -203,9 +207,14 @@ impl Drop for CgroupGuard {
 }
 
 impl Engine {
-    /// What this host's cgroups can enforce (Docker's `sysinfo`).
+    /// What this host's cgroups can enforce (Docker's `sysinfo`): found on first use and
+    /// kept, as dockerd finds it once at start (every `create` checks its flags against it).
     pub fn host_info(&self) -> Result<HostInfo, EngineError> {
-        Ok(HostInfo::detect(&Hierarchy::detect()?, &HostSys)?)
+        if let Some(host) = self.host_info.get() {
+            return Ok(host.clone());
+        }
+        let host = HostInfo::detect(&Hierarchy::detect()?, &HostSys)?;
+        Ok(self.host_info.get_or_init(|| host).clone())
     }
 
     /// Docker's checks of resource flags against this host: the limits to apply and Docker's

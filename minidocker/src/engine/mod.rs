@@ -143,6 +143,8 @@ pub struct Engine {
     pub bip: Option<ch07_network::Ipv4Net>,
     /// `docker events`, appended to `<data-root>/events.jsonl`.
     pub events: crate::events::EventLog,
+    /// What this host's cgroups can enforce, found on first use (`cgroups.rs`).
+    host_info: std::sync::OnceLock<ch06_cgroups::HostInfo>,
 }
 
 impl Engine {
@@ -208,6 +210,7 @@ impl Engine {
             networks: network::NetworkStore::open(data_root)?,
             bip: None,
             events: crate::events::EventLog::new(data_root),
+            host_info: std::sync::OnceLock::new(),
         })
     }
 

@@ -247,4 +247,8 @@ impl CgroupManager for CgroupV1 {
     fn remove(&self) -> Result<(), CgroupError> {
         manager::remove_cgroup(self, self.sys.as_ref(), self.waits.empty)
     }
+
+    fn remove_if_empty(&self) -> bool {
+        manager::rmdir_each(self, self.sys.as_ref()).is_empty()
+    }
 }

@@ -206,7 +206,6 @@ impl Engine {
         opts: &NetworkRunOptions,
         hostname_given: bool,
     ) -> Result<NetworkPlan, NetworkError> {
-        self.ensure_predefined_networks()?;
         let mode = if opts.mode.is_empty() {
             DEFAULT_NETWORK
         } else {
@@ -233,7 +232,15 @@ impl Engine {
             // whether it runs is checked at start (`NetworkPlan::check_joinable`), as Docker does
             return Ok(NetworkPlan::Container(Box::new(target)));
         }
-        let record = self.networks.find(mode)?;
+        let record = match self.networks.find(mode) {
+            // a data root the daemon has not started on yet: the predefined ones are made
+            // on first use, as at the daemon's start
+            Err(NetworkError::NotFound(_)) if super::store::PREDEFINED.contains(&mode) => {
+                self.ensure_predefined_networks()?;
+                self.networks.find(mode)?
+            }
+            found => found?,
+        };
         let user_defined = !record.is_predefined();
         if opts.ip.is_some() && !user_defined {
             return Err(NetworkError::Invalid(
