@@ -9,7 +9,11 @@
 //! rootfs from an OCI bundle. Every round runs `run --rm --network none busybox true` once on
 //! each daemon and `crun run` once, in an order shuffled each round
 //! (`minidocker_benches::paired::interleave`). Printed: each way's median, p10 and p90, and
-//! the median per-round ratio of every way to the first binary and to crun. Run as root.
+//! the median per-round ratio of every way to the first binary and to crun; then each way's
+//! median by the way that ran just before it, since what one way leaves running (a daemon's
+//! deferred deletions, its next spare shim) is paid by whichever runs next. With
+//! `AB_SETTLE_MS=N` in the environment every run starts N ms after the previous one ended, so
+//! that nothing one way left running is in the next one's time. Run as root.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +25,14 @@ use minidocker_benches::oci_peer::{OciBundle, OciRuntime};
 use minidocker_benches::paired::{Paired, interleave, median};
 
 const RUN_TRUE: [&str; 6] = ["run", "--rm", "--network", "none", "busybox", "true"];
+
+/// A way's name without the binary's directory: `0:before`, `crun`.
+fn short(name: &str) -> String {
+    match name.split_once(':') {
+        Some((i, path)) => format!("{i}:{}", path.rsplit('/').next().unwrap_or(path)),
+        None => name.to_owned(),
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,9 +68,13 @@ fn main() {
         .collect();
     names.push("crun".into());
 
+    // which way ran, in order: to find each run's predecessor
+    let ran = std::cell::RefCell::new(Vec::<usize>::new());
+    let ran = &ran;
     let mut ways: Vec<Box<dyn FnMut() -> Duration + '_>> = Vec::new();
-    for daemon in &daemons {
+    for (i, daemon) in daemons.iter().enumerate() {
         ways.push(Box::new(move || {
+            ran.borrow_mut().push(i);
             let start = Instant::now();
             assert!(
                 daemon.client().succeeds(&RUN_TRUE),
@@ -67,9 +83,12 @@ fn main() {
             start.elapsed()
         }));
     }
-    ways.push(Box::new(|| {
+    let crun_index = daemons.len();
+    let crun_bundle = &crun;
+    ways.push(Box::new(move || {
+        ran.borrow_mut().push(crun_index);
         let start = Instant::now();
-        let status = crun.run().expect("starting crun");
+        let status = crun_bundle.run().expect("starting crun");
         let elapsed = start.elapsed();
         assert!(status.success(), "crun run: {status}");
         elapsed
@@ -77,6 +96,22 @@ fn main() {
     // Warm every way up once, untimed.
     for way in &mut ways {
         way();
+    }
+    ran.borrow_mut().clear();
+    let settle = std::env::var("AB_SETTLE_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map(Duration::from_millis);
+    if let Some(settle) = settle {
+        println!("every run starts {settle:?} after the previous one ended");
+        for way in &mut ways {
+            let inner = std::mem::replace(way, Box::new(|| Duration::ZERO));
+            let mut inner = inner;
+            *way = Box::new(move || {
+                std::thread::sleep(settle);
+                inner()
+            });
+        }
     }
     let mut fns: Vec<&mut dyn FnMut() -> Duration> = ways.iter_mut().map(|w| w.as_mut() as _).collect();
     let times = interleave(rounds, &mut fns);
@@ -94,6 +129,33 @@ fn main() {
             ratio(ns, &times[0]),
             ratio(ns, crun_times),
         );
+    }
+    // each way's median by the way that ran just before it (the first run has none)
+    let order = ran.borrow().clone();
+    let mut seen = vec![0usize; names.len()];
+    let mut after: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); names.len()]; names.len()];
+    for (k, &way) in order.iter().enumerate() {
+        let t = times[way][seen[way]];
+        seen[way] += 1;
+        if k > 0 {
+            after[way][order[k - 1]].push(t);
+        }
+    }
+    println!("median by the way that ran just before (ms):");
+    for (way, name) in names.iter().enumerate() {
+        let cells: Vec<String> = (0..names.len())
+            .filter(|&before| before != way || !after[way][before].is_empty())
+            .map(|before| {
+                let ts = &after[way][before];
+                format!(
+                    "after {}: {:6.2} ({:2})",
+                    short(&names[before]),
+                    ms(median(ts.clone())),
+                    ts.len()
+                )
+            })
+            .collect();
+        println!("{:>12}  {}", short(name), cells.join("   "));
     }
     // the daemons stop their containers before the cgroup scope goes
     drop(fns);
