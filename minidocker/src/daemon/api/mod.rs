@@ -55,8 +55,6 @@ pub use ch10_api::version::{
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub data_root: PathBuf,
-    pub cgroup_parent: String,
-    pub bip: Option<ch07_network::Ipv4Net>,
     pub config: DaemonConfig,
     /// The shims this daemon started that have ended, with their container's exit code.
     pub ended: lifecycle::EndedShims,
@@ -77,8 +75,6 @@ impl AppState {
         engine.bip = config.bip;
         Ok(AppState {
             data_root: config.data_root.clone(),
-            cgroup_parent: config.cgroup_parent.clone(),
-            bip: config.bip,
             config: config.clone(),
             ended: lifecycle::EndedShims::default(),
             execs: exec::Execs::default(),
@@ -126,7 +122,7 @@ impl AppState {
         command
             .arg(subcommand)
             .env("MINIDOCKER_DATA_ROOT", &self.data_root)
-            .env("MINIDOCKER_CGROUP_PARENT", &self.cgroup_parent);
+            .env("MINIDOCKER_CGROUP_PARENT", &self.engine.cgroup_parent);
         command
     }
 
