@@ -5,6 +5,11 @@ use std::path::Path;
 
 pub use ch04_layers::Durability;
 
+/// How the name of [`write_atomic`]'s temporary file begins: it becomes the file only by a
+/// rename, so a watcher of the directory can pass over anything named so
+/// (`daemon/api/record_watch.rs`).
+pub const TEMP_PREFIX: &str = ".tmp";
+
 // ANCHOR: write_atomic
 /// Write `contents` to `path` atomically: a temp file beside it, put in `path`'s place in one
 /// step, so a reader sees the old file or the new one. [`Durability::Synced`] adds an
@@ -13,7 +18,7 @@ pub use ch04_layers::Durability;
 /// be lost then, and is swapped in without a flush ([`swap_in`]).
 pub fn write_atomic(path: &Path, contents: &[u8], durability: Durability) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
     tmp.write_all(contents)?;
     match durability {
         Durability::Synced => {

@@ -20,6 +20,9 @@ const HOST_CONFIG_FILE: &str = "hostconfig.json";
 /// In a container's directory: its files are written without fsync(2)
 /// ([`ContainerStore::durability`]).
 pub const VOLATILE_MARKER: &str = "volatile";
+/// In a container's directory: the file every save of its record locks
+/// ([`ContainerStore::update`]).
+pub const RECORD_LOCK: &str = "record.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
@@ -510,7 +513,7 @@ impl ContainerStore {
     /// The lock every save of container `id`'s record is made under: flock(2) of `record.lock`
     /// in its directory, held until the guard is dropped.
     fn lock_record(&self, id: &str) -> Result<Flock<std::fs::File>, ContainerError> {
-        let path = self.dir(id).join("record.lock");
+        let path = self.dir(id).join(RECORD_LOCK);
         let file = std::fs::File::options()
             .create(true)
             .truncate(false)

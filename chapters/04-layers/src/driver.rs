@@ -242,6 +242,21 @@ impl LayerDriver {
 
     /// Unmount `<id>/merged` if mounted, then remove the mount point (Docker's `Put`).
     pub fn unmount(&self, id: &str) -> Result<(), LayerError> {
+        let merged = self.unmount_only(id)?;
+        match std::fs::remove_dir(&merged) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(LayerError::io("rmdir(2)", &merged, &e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Unmount `<id>/merged` if mounted and leave the empty mount point, for a layer that is
+    /// removed whole soon after (a `--rm` container's): the directory goes with the rest of
+    /// it, off the path of whoever waits for the container's end. (Freeing a directory's block
+    /// is not always cheap: on a file system mounted `-o discard` without a journal, rmdir(2)
+    /// waits for the disk to discard it.) Returns the mount point.
+    pub fn unmount_only(&self, id: &str) -> Result<PathBuf, LayerError> {
         let merged = self.existing_dir(id)?.join("merged");
         if is_mountpoint(&merged) {
             match nix::mount::umount2(&merged, MntFlags::MNT_DETACH) {
@@ -257,12 +272,7 @@ impl LayerDriver {
                 Ok(()) => {}
             }
         }
-        match std::fs::remove_dir(&merged) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(LayerError::io("rmdir(2)", &merged, &e))
-            }
-            _ => Ok(()),
-        }
+        Ok(merged)
     }
 
     /// Unmount if mounted, then delete `l/<link>` and `<id>/`. Removing a missing layer is fine.
@@ -270,9 +280,10 @@ impl LayerDriver {
         self.remove_with(id, &|dir| std::fs::remove_dir_all(dir))
     }
 
-    /// [`LayerDriver::remove`], with `delete` deciding how `<id>/` goes once nothing refers to
-    /// it any more (unmounted, its `l/` link gone): the engine renames it into a trash it
-    /// empties later, so that a `docker rm` does not wait for every file to be unlinked.
+    /// [`LayerDriver::remove`], with `delete` deciding how its `l/` link goes, then `<id>/`
+    /// once nothing refers to it any more (unmounted, the link gone): the engine renames both
+    /// into a trash it empties later, so that a `docker rm` does not wait for every file to be
+    /// unlinked. `delete` may find either gone already (`NotFound` is fine).
     pub fn remove_with(
         &self,
         id: &str,
@@ -282,7 +293,8 @@ impl LayerDriver {
         if !dir.is_dir() {
             return Ok(());
         }
-        self.unmount(id)?;
+        // (the empty mount point goes with the directory)
+        self.unmount_only(id)?;
         if is_mountpoint(&dir.join("merged")) {
             // never recurse into a live mount: that would delete the container's files
             return Err(LayerError::path(
@@ -292,11 +304,12 @@ impl LayerDriver {
             ));
         }
         match read_link_file(&dir) {
+            // handed to `delete` too: a link of 77 bytes has a block of its own on disk
             Ok(link) => {
                 let path = self.root.join(LINK_DIR).join(link);
-                if let Err(e) = std::fs::remove_file(&path) {
+                if let Err(e) = delete(&path) {
                     if e.kind() != std::io::ErrorKind::NotFound {
-                        return Err(LayerError::io("unlink(2)", &path, &e));
+                        return Err(LayerError::io("remove", &path, &e));
                     }
                 }
             }

@@ -92,20 +92,28 @@ fn remove_deletes_the_layer_and_its_short_link() {
 }
 
 #[test]
-fn remove_with_hands_over_the_directory_once_its_link_is_gone() {
+fn remove_with_hands_over_the_link_then_the_directory() {
     let (_tmp, driver) = store();
     driver.create("base", None).unwrap();
     let link = driver.root().join("l").join(read(&driver, "base", "link"));
-    let elsewhere = driver.root().join("kept");
+    let kept = driver.root().join("kept");
+    std::fs::create_dir(&kept).unwrap();
+    let handed_over = std::cell::RefCell::new(Vec::new());
     driver
-        .remove_with("base", &|dir| {
-            assert!(std::fs::symlink_metadata(&link).is_err(), "the l/ link first");
-            std::fs::rename(dir, &elsewhere)
+        .remove_with("base", &|path| {
+            handed_over.borrow_mut().push(path.to_owned());
+            std::fs::rename(path, kept.join(path.file_name().unwrap()))
         })
         .unwrap();
+    assert_eq!(
+        handed_over.into_inner(),
+        [link.clone(), driver.root().join("base")],
+        "the l/ link first: nothing refers to the directory as it goes"
+    );
     assert!(!driver.exists("base"));
+    assert!(std::fs::symlink_metadata(&link).is_err());
     assert!(
-        elsewhere.join("diff").is_dir(),
+        kept.join("base").join("diff").is_dir(),
         "the caller chose what became of it"
     );
     let refused = driver.create("gone", None).and_then(|()| {
@@ -115,6 +123,8 @@ fn remove_with_hands_over_the_directory_once_its_link_is_gone() {
     });
     assert!(matches!(refused, Err(LayerError::Path { .. })), "{refused:?}");
     assert!(driver.exists("gone"), "a refused delete leaves the layer");
+    let gone_link = driver.root().join("l").join(read(&driver, "gone", "link"));
+    assert!(std::fs::symlink_metadata(gone_link).is_ok(), "and its link");
 }
 
 #[test]

@@ -182,6 +182,54 @@ fn the_driver_mounts_and_removes_with_either_api() {
 }
 
 #[test]
+fn unmount_only_leaves_the_empty_mount_point_to_go_with_the_layer() {
+    if !is_root()
+        || !in_private_mount_namespace("unmount_only_leaves_the_empty_mount_point_to_go_with_the_layer")
+    {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let driver = LayerDriver::open(&tmp.path().join("overlay2")).unwrap();
+    driver.create("base", None).unwrap();
+    driver.create("container", Some("base")).unwrap();
+    let merged = driver.mount("container", MountApi::Legacy).unwrap();
+    std::fs::write(merged.join("written"), "w").unwrap();
+    assert_eq!(driver.unmount_only("container").unwrap(), merged);
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mountinfo.contains(merged.to_str().unwrap()), "unmounted");
+    assert!(merged.is_dir(), "the mount point stays");
+    assert_eq!(
+        std::fs::read_dir(&merged).unwrap().count(),
+        0,
+        "empty once unmounted"
+    );
+    assert_eq!(
+        driver.unmount_only("container").unwrap(),
+        merged,
+        "twice is harmless"
+    );
+    let handed_over = std::cell::RefCell::new(Vec::new());
+    driver
+        .remove_with("container", &|path| {
+            handed_over.borrow_mut().push(path.to_owned());
+            std::fs::remove_dir_all(path)
+        })
+        .unwrap();
+    let handed_over = handed_over.into_inner();
+    assert_eq!(
+        handed_over.len(),
+        2,
+        "its l/ link, then the layer: {handed_over:?}"
+    );
+    assert_eq!(
+        handed_over[1],
+        driver.root().join("container"),
+        "merged went with it"
+    );
+    assert!(!driver.exists("container"));
+}
+
+#[test]
 fn fsconfig_refuses_a_path_of_256_bytes_or_more_clearly() {
     if !is_root() {
         return;

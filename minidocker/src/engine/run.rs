@@ -609,7 +609,7 @@ impl Engine {
         Ok(RunningContainer {
             pid: nix::unistd::Pid::from_raw(container.state.pid),
             container,
-            mounted: MountedLayer::adopt(self, &layer),
+            mounted: MountedLayer::adopt(self, &layer, self.containers.durability(id)),
             cgroup,
             sandbox,
             _blocked: BlockedSignals::block(&forwarded_signals()).map_err(RunError::engine)?,
@@ -737,6 +737,9 @@ struct MountedLayer<'a> {
     engine: &'a Engine,
     mount_id: String,
     merged: PathBuf,
+    /// [`Durability::Volatile`]: the layer goes with its (`--rm`) container once it ends, and
+    /// its empty mount point with it ([`ch04_layers::LayerDriver::unmount_only`]).
+    durability: Durability,
 }
 
 impl<'a> MountedLayer<'a> {
@@ -753,17 +756,19 @@ impl<'a> MountedLayer<'a> {
             engine,
             mount_id: layer.mount_id.clone(),
             merged,
+            durability,
         })
     }
 }
 
 impl MountedLayer<'_> {
     /// The guard of `layer`, mounted already (by this process before an execve(2)).
-    fn adopt<'a>(engine: &'a Engine, layer: &ContainerLayer) -> MountedLayer<'a> {
+    fn adopt<'a>(engine: &'a Engine, layer: &ContainerLayer, durability: Durability) -> MountedLayer<'a> {
         MountedLayer {
             engine,
             mount_id: layer.mount_id.clone(),
             merged: engine.layers.root().join(&layer.mount_id).join("merged"),
+            durability,
         }
     }
 }
@@ -819,7 +824,11 @@ impl RunningContainer<'_> {
 impl Drop for MountedLayer<'_> {
     fn drop(&mut self) {
         // `rm -f` from another terminal may have removed the layer already.
-        if let Err(e) = self.engine.layers.unmount(&self.mount_id) {
+        let unmounted = match self.durability {
+            Durability::Volatile => self.engine.layers.unmount_only(&self.mount_id).map(drop),
+            Durability::Synced => self.engine.layers.unmount(&self.mount_id),
+        };
+        if let Err(e) = unmounted {
             tracing::debug!(mount_id = %self.mount_id, error = %e, "unmounting container layer");
         }
     }

@@ -12,9 +12,11 @@
 //! grows from 1 ms to [`POLL`]: without inotify (no watch could be added) that timeout alone
 //! is what it was before, a poll with a back-off.
 
+use std::ffi::OsStr;
 use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
@@ -58,6 +60,8 @@ impl RecordWatch {
     /// time, at most [`POLL`]); what woke it is read and dropped, the caller looks itself.
     /// After a change the timeout is 1 ms again: what follows a file's change is often not a
     /// file's (the daemon's own note that the shim has ended, after its lock's close).
+    /// Events that change nothing a waiter reads ([`worth_a_look`]) do not end the wait: a
+    /// save of the record is six events, one of which is the new record.
     pub(super) fn wait(&mut self) {
         let timeout = self.next_timeout;
         self.next_timeout = (self.next_timeout * 2).min(POLL);
@@ -65,19 +69,59 @@ impl RecordWatch {
             std::thread::sleep(timeout);
             return;
         };
-        let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
-        let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(millis)) {
-            // drained: a non-blocking read(2) of every queued event
-            Ok(n) if n > 0 => {
-                while inotify.read_events().is_ok_and(|events| !events.is_empty()) {}
-                self.next_timeout = Duration::from_millis(1);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            // rounded up: a timeout of 0 would make this a busy loop for its last millisecond
+            let millis = u16::try_from(left.as_micros().div_ceil(1000)).unwrap_or(u16::MAX);
+            let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(millis)) {
+                Ok(n) if n > 0 => {
+                    if drain_for_a_change(inotify) {
+                        self.next_timeout = Duration::from_millis(1);
+                        return;
+                    }
+                }
+                Ok(_) => return,
+                Err(_) => {
+                    std::thread::sleep(left);
+                    return;
+                }
             }
-            Ok(_) => {}
-            Err(_) => std::thread::sleep(timeout),
         }
     }
 }
+
+/// Reads every queued event (a non-blocking read(2) until none is left); whether one of
+/// them may have changed what a waiter reads.
+fn drain_for_a_change(inotify: &Inotify) -> bool {
+    let mut changed = false;
+    while let Ok(events) = inotify.read_events() {
+        if events.is_empty() {
+            break;
+        }
+        changed |= events.iter().any(|e| worth_a_look(e.mask, e.name.as_deref()));
+    }
+    changed
+}
+
+// ANCHOR: worth_a_look
+/// Whether an event in a container's directory may have changed what a waiter reads. Not
+/// those of an atomic write's temporary file (`.tmp…`, [`crate::atomic::TEMP_PREFIX`]:
+/// created, written, closed, exchanged and deleted, it becomes the record only by the
+/// rename whose event names the record), nor the close of the record's lock after each
+/// save ([`crate::container::RECORD_LOCK`]). Events of the directory itself (no name) always.
+fn worth_a_look(mask: AddWatchFlags, name: Option<&OsStr>) -> bool {
+    let Some(name) = name else {
+        return true;
+    };
+    let name = name.as_bytes();
+    if name.starts_with(crate::atomic::TEMP_PREFIX.as_bytes()) {
+        return false;
+    }
+    !(name == crate::container::RECORD_LOCK.as_bytes() && mask.contains(AddWatchFlags::IN_CLOSE_WRITE))
+}
+// ANCHOR_END: worth_a_look
 
 /// Closing an inotify instance that has a watch is slow: the kernel waits for a grace period
 /// of the SRCU that guards its marks (`fsnotify_destroy_group`), 10 to 20 ms here, and a
@@ -122,6 +166,62 @@ mod tests {
         assert_heard(dir.path(), move || {
             crate::atomic::write_atomic(&path, b"{}", crate::atomic::Durability::Synced).unwrap();
         });
+    }
+
+    #[test]
+    fn a_record_exchanged_for_the_old_one_ends_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.v2.json");
+        std::fs::write(&path, "{}").unwrap();
+        // a --rm container's save: renameat2(2) RENAME_EXCHANGE, then the old version deleted
+        assert_heard(dir.path(), move || {
+            crate::atomic::write_atomic(&path, b"{\"a\":1}", crate::atomic::Durability::Volatile).unwrap();
+        });
+    }
+
+    #[test]
+    fn a_temporary_file_and_the_record_lock_do_not_end_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        // made with the container's directory
+        std::fs::write(dir.path().join(crate::container::RECORD_LOCK), "").unwrap();
+        let mut watch = RecordWatch::new(dir.path());
+        let timeout = Duration::from_millis(300);
+        watch.next_timeout = timeout;
+        let changed = dir.path().to_owned();
+        let changer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            // what a save does besides its rename: a temporary file made, written, closed and
+            // deleted; the lock file opened for writing and closed
+            let tmp = changed.join(format!("{}XyZ123", crate::atomic::TEMP_PREFIX));
+            std::fs::write(&tmp, "{}").unwrap();
+            std::fs::remove_file(&tmp).unwrap();
+            let lock = changed.join(crate::container::RECORD_LOCK);
+            drop(std::fs::File::options().write(true).open(&lock).unwrap());
+        });
+        let began = Instant::now();
+        watch.wait();
+        changer.join().unwrap();
+        // poll(2) ends no sooner than its timeout unless an event was worth a look
+        assert!(began.elapsed() >= timeout, "woken after {:?}", began.elapsed());
+    }
+
+    #[test]
+    fn which_events_are_worth_a_look() {
+        let name = |n: &str| Some(OsStr::new(n).to_owned());
+        let cases = [
+            (AddWatchFlags::IN_MOVED_TO, name("config.v2.json"), true),
+            (AddWatchFlags::IN_CLOSE_WRITE, name("shim.lock"), true),
+            (AddWatchFlags::IN_CREATE, name("record.lock"), true),
+            (AddWatchFlags::IN_CLOSE_WRITE, name("record.lock"), false),
+            (AddWatchFlags::IN_CREATE, name(".tmpAbC123"), false),
+            (AddWatchFlags::IN_MOVED_TO, name(".tmpAbC123"), false),
+            (AddWatchFlags::IN_DELETE, name(".tmpAbC123"), false),
+            (AddWatchFlags::IN_MOVE_SELF, None, true),
+            (AddWatchFlags::IN_DELETE_SELF, None, true),
+        ];
+        for (mask, name, expected) in cases {
+            assert_eq!(worth_a_look(mask, name.as_deref()), expected, "{mask:?} {name:?}");
+        }
     }
 
     #[test]
