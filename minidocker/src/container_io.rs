@@ -251,6 +251,13 @@ impl IoProcess {
         self.console.as_ref().map(|c| c.as_fd())
     }
 
+    /// Closes this process's ends of the container's output pipes (fd 1 and 2 become
+    /// /dev/null), for a container that will not run again: the I/O process writes the last
+    /// of the output and ends as soon as the container's processes have closed theirs.
+    pub fn release_output(&self) {
+        release_stdio();
+    }
+
     /// Closes this process's ends and waits until the I/O process has written the last of the
     /// container's output (it ends once every writer has closed its end).
     pub fn finish(self) {

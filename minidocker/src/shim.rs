@@ -200,14 +200,21 @@ fn run_with_policy(
 
 /// Whether the restart policy runs the container again after an exit with `code`: decided
 /// as the exit is recorded, `restarting` (Docker's `SetRestarting`: still `Running`, so
-/// `ps` lists it, no pid), never `exited` in between.
-fn restarts(engine: &Engine, id: &str, code: i32, container: &Container) -> bool {
+/// `ps` lists it, no pid), never `exited` in between. If it does not, the shim lets go of
+/// the container's output pipes at once ([`IoProcess::release_output`]): the I/O process
+/// writes the last of the output and ends while the exit is recorded, not after it.
+fn restarts(shim: &Shim<'_>, code: i32, container: &Container) -> bool {
+    let (engine, id) = (shim.engine, shim.id);
     let policy = engine
         .containers
         .host_config(id)
         .map(|h| h.restart_policy)
         .unwrap_or_default();
-    policy.restarts(code, container.restart_count, stopped(engine, id))
+    let again = policy.restarts(code, container.restart_count, stopped(engine, id));
+    if !again {
+        shim.io.release_output();
+    }
+    again
 }
 
 /// How long the shim waits for a container that has just started to end before it becomes
@@ -221,7 +228,7 @@ fn run_once(shim: &Shim<'_>, state: PolicyState) -> Result<i32, RunError> {
     let (engine, id) = (shim.engine, shim.id);
     let running = engine.start_created(id, shim.io.console())?;
     if running.ends_within(HANDOVER_GRACE) {
-        return engine.run_to_exit(running, &|code, c: &Container| restarts(engine, id, code, c));
+        return engine.run_to_exit(running, &|code, c: &Container| restarts(shim, code, c));
     }
     if let Some(endpoints) = running.sandbox_endpoints() {
         let e = hand_over(shim, &running, endpoints, state);
@@ -232,7 +239,7 @@ fn run_once(shim: &Shim<'_>, state: PolicyState) -> Result<i32, RunError> {
             .open(engine.containers.dir(id).join(SHIM_LOG));
         let _ = log.and_then(|mut log| std::io::Write::write_all(&mut log, note.as_bytes()));
     }
-    engine.run_to_exit(running, &|code, c: &Container| restarts(engine, id, code, c))
+    engine.run_to_exit(running, &|code, c: &Container| restarts(shim, code, c))
 }
 // ANCHOR_END: restart_policy
 
@@ -371,9 +378,7 @@ pub fn resume(data_root: &Path, cgroup_parent: &str, id: &str, handoff: &str, co
     let exited = engine
         .adopt_running(id, handoff.sandbox.into())
         .and_then(|running| {
-            engine.finish_run(running, code, &|code, c: &Container| {
-                restarts(&engine, id, code, c)
-            })
+            engine.finish_run(running, code, &|code, c: &Container| restarts(&shim, code, c))
         });
     let result = run_with_policy(&shim, handoff.policy, Some(exited));
     io.finish();

@@ -282,7 +282,7 @@ fn restart_policies_restart_what_they_should_and_count() {
             "busybox",
             "sh",
             "-c",
-            "exit 3",
+            "echo run; exit 3",
         ])
         .assert_code(0);
     eventually("flaky restarted twice then exited", || {
@@ -290,6 +290,8 @@ fn restart_policies_restart_what_they_should_and_count() {
     });
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(state("flaky"), "exited 2 3", "a third restart");
+    // the shim keeps the output pipes for a run to come, and lets them go after the last
+    daemon.docker(&["logs", "flaky"]).assert_stdout("run\nrun\nrun\n");
     // a clean exit is not a failure
     daemon
         .docker(&[

@@ -635,7 +635,8 @@ impl Engine {
     /// events, its network, layer and cgroup undone, the exit recorded. `restarts` says, given
     /// the exit code and the container, whether its restart policy runs it again: then the
     /// exit is recorded as Docker's `SetRestarting` does (`restarting`, still `Running`,
-    /// `RestartCount` one more), else as `exited`, in the same write. Returns `code`.
+    /// `RestartCount` one more), else as `exited`, in the same write; it is asked before
+    /// anything else is done. Returns `code`.
     pub fn finish_run(
         &self,
         running: RunningContainer<'_>,
@@ -655,6 +656,8 @@ impl Engine {
         if let Ok(now) = self.containers.load(&container.id) {
             container.name = now.name;
         }
+        // asked first: the caller may let go of what only another run would need
+        let again = restarts(code, container);
         // Docker's OOMKilled: the kernel's OOM killer killed a process of the container.
         let oom_killed = cgroup.cgroup().is_some_and(|cg| cg.oom_kills() > 0);
         // Docker's order: oom, die, then the network goes.
@@ -684,7 +687,7 @@ impl Engine {
             tracing::warn!(container = %container.id, error = %e, "releasing addresses");
         }
         container.network_settings = container.network_settings.stopped();
-        if restarts(code, container) {
+        if again {
             container.state.status = "restarting".into();
             container.state.running = true;
             container.state.restarting = true;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiJson;
 use super::params::bool_value;
-use super::record_watch::RecordWatch;
+use super::record_watch::{Bells, RecordWatch};
 use super::{ApiError, AppState, find_container, streamed};
 use crate::api_types::ContainerCreateBody;
 use crate::container::{Container, ContainerError, ContainerStdio, ZERO_TIME};
@@ -28,24 +28,38 @@ use crate::signals::{self, parse_signal};
 
 /// The containers whose shim (started by this daemon) has ended, and their exit codes: what
 /// `wait` answers for a container `--rm` has already removed, and how `attach` knows the
-/// log is complete (the shim ends only after it has copied the last output).
+/// log is complete (the shim ends only after it has copied the last output). A note rings
+/// the bells of the container's waiters ([`RecordWatch::hearing_shim_end`]).
 #[derive(Debug, Clone, Default)]
-pub struct EndedShims(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, i32>>>);
+pub struct EndedShims {
+    codes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, i32>>>,
+    bells: Bells,
+}
 
 impl EndedShims {
     fn record(&self, id: &str, code: i32) {
-        self.0
+        self.codes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id.to_owned(), code);
+        self.bells.ring(id);
     }
 
     pub(super) fn get(&self, id: &str) -> Option<i32> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(id).copied()
+        self.codes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .copied()
     }
 
     pub(super) fn forget(&self, id: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.codes.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+
+    /// A watch of container `id`'s directory that also hears this daemon note its shim's end.
+    pub(super) fn watch(&self, dir: &std::path::Path, id: &str) -> RecordWatch {
+        RecordWatch::new(dir).hearing_shim_end(&self.bells, id)
     }
 }
 
@@ -295,7 +309,8 @@ pub fn start_shim(engine: &Engine, state: &AppState, container: &Container) -> R
     };
     let _refill = RefillOnDrop(state);
     let started = std::time::Instant::now();
-    let mut changes = RecordWatch::new(&dir);
+    // (the shim's end heard by its pidfd: what the loop looks at first)
+    let mut changes = RecordWatch::new(&dir).hearing_exit_of(child.id());
     loop {
         // the shim's end first, the record after: a record read before an end seen next
         // could be from before the container started, of a container that ran and ended
@@ -489,7 +504,7 @@ fn wait_for(engine: &Engine, first: &Container, condition: &str, ended_shims: &E
     let began = first.state.finished_at.clone();
     let mut code = first.state.exit_code;
     let mut dead_since: Option<std::time::Instant> = None;
-    let mut changes = RecordWatch::new(&engine.containers.dir(&first.id));
+    let mut changes = ended_shims.watch(&engine.containers.dir(&first.id), &first.id);
     loop {
         let Ok(now) = engine.containers.load(&first.id) else {
             // removed: that ends every condition; the shim's record has the code. Its record
@@ -834,7 +849,12 @@ pub(super) fn pump(
         true
     };
     // (before the first read: output written after it wakes the first wait)
-    let mut changes = RecordWatch::new(&engine.containers.dir(id));
+    let dir = engine.containers.dir(id);
+    let mut changes = match attach {
+        Some(shims) => shims.watch(&dir, id),
+        None => RecordWatch::new(&dir),
+    }
+    .hearing_log_writes(&dir);
     loop {
         if !send(reader.read_available().unwrap_or_default()) || !follow || tx.is_closed() {
             return;

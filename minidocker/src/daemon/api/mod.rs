@@ -51,6 +51,9 @@ pub use ch10_api::version::{
     API_VERSION, MIN_API_VERSION, RequestedVersion, VersionedApp, with_version_prefix,
 };
 
+/// The name of the thread that starts a spare shim ([`AppState::refill_spare_shim`]).
+pub const SPARE_REFILL_THREAD: &str = "spare-refill";
+
 /// What every handler gets: where the engine's state is.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -90,12 +93,15 @@ impl AppState {
     }
 
     /// Start a spare shim in the background, at idle priority (`idle.rs`), unless one is
-    /// ready (`spare_shim.rs`): its stderr is the daemon's until it gets its container.
+    /// ready (`spare_shim.rs`): its stderr is the daemon's until it gets its container. The
+    /// thread that starts it ([`SPARE_REFILL_THREAD`]) ends once the spare is in its slot.
     pub fn refill_spare_shim(&self) {
         let mut command = self.own_command("spare-shim");
         command.stdout(std::process::Stdio::null());
         let spares = self.spare_shims.clone();
-        std::thread::spawn(move || {
+        // (named: a test knows the spare is in its slot once no such thread is left)
+        let refilling = std::thread::Builder::new().name(SPARE_REFILL_THREAD.into());
+        let spawned = refilling.spawn(move || {
             if let Err(e) = crate::idle::make_this_thread_idle() {
                 tracing::debug!(error = %e, "starting the spare shim at idle priority");
             }
@@ -103,6 +109,9 @@ impl AppState {
                 tracing::warn!(error = %e, "starting a spare shim");
             }
         });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "starting a thread to start a spare shim");
+        }
     }
 
     // ANCHOR: engine_blocking

@@ -1,24 +1,33 @@
 //! Waiting for a container's record to change: a request that waits for a container to
-//! start, end or go (`start`, `wait`, `stop`, `rm`) sleeps until something changes in the
-//! container's directory instead of looking again every few milliseconds.
+//! start, end or go (`start`, `wait`, `stop`, `rm`, `attach`, `logs -f`) sleeps until
+//! something changes instead of looking again every few milliseconds.
 //!
 //! The record is written by another process (the container's shim) by rename(2) over the
 //! old file ([`crate::atomic`]), so an inotify(7) watch on the directory hears of each new
 //! version as `IN_MOVED_TO`; the shim's end as `IN_CLOSE_WRITE` of its lock; the removal of
 //! the container as `IN_MOVE_SELF` (its directory renamed into the trash, `trash.rs`), or
-//! `IN_DELETE` and `IN_DELETE_SELF`. (Not `IN_MODIFY`: a container that
-//! writes a lot would wake every waiter for each line of its log.) Not everything a waiter looks at is a
-//! file (whether a process is alive is not), so each wait also ends after a timeout that
-//! grows from 1 ms to [`POLL`]: without inotify (no watch could be added) that timeout alone
-//! is what it was before, a poll with a back-off.
+//! `IN_DELETE_SELF`. Files made and deleted (`IN_CREATE`, `IN_DELETE`) are not watched: every
+//! save makes and deletes a temporary file, and a record appears only by a rename. Every
+//! event is a wake-up of every waiter, and the CPU it takes is the one the shim and the
+//! container need at that moment. Output written to the log is `IN_MODIFY`, heard only by
+//! the waiters that forward it (`attach`, `logs -f`): a container that writes a lot would
+//! wake every other waiter for each line. What is not a file a waiter hears by a file
+//! descriptor too: the daemon's own note that a container's shim has ended rings an
+//! eventfd(2) ([`Bells`]), and the end of a process (the shim a `start` waits for) makes its
+//! pidfd readable. What none of them tells (a process that died with nobody to record it) a
+//! waiter finds by looking again after [`POLL`]; without inotify (no watch could be added)
+//! that timeout, growing from 1 ms, is all there is.
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::eventfd::{EfdFlags, EventFd};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 
 /// The longest a waiter sleeps before it looks again.
@@ -30,6 +39,12 @@ pub(super) const POLL: Duration = Duration::from_millis(20);
 pub(super) struct RecordWatch {
     /// `None`: no watch (the directory is gone, or inotify is out of watches): timeouts only.
     inotify: Option<Inotify>,
+    /// Rung when the daemon notes that the container's shim has ended
+    /// ([`RecordWatch::hearing_shim_end`]).
+    bell: Option<Arc<EventFd>>,
+    /// A pidfd of a process the waiter looks at, readable once it has ended
+    /// ([`RecordWatch::hearing_exit_of`]); dropped once heard.
+    process: Option<ch02_namespaces::PidFd>,
     next_timeout: Duration,
 }
 
@@ -42,52 +57,136 @@ impl RecordWatch {
             inotify.add_watch(
                 dir,
                 AddWatchFlags::IN_MOVED_TO
-                    | AddWatchFlags::IN_CREATE
                     | AddWatchFlags::IN_CLOSE_WRITE
-                    | AddWatchFlags::IN_DELETE
                     | AddWatchFlags::IN_DELETE_SELF
                     | AddWatchFlags::IN_MOVE_SELF,
             )?;
             Ok(inotify)
         };
+        let inotify = watched().ok();
         RecordWatch {
-            inotify: watched().ok(),
-            next_timeout: Duration::from_millis(1),
+            // with a watch, the timeout is for what no event tells
+            next_timeout: match inotify {
+                Some(_) => POLL,
+                None => Duration::from_millis(1),
+            },
+            inotify,
+            bell: None,
+            process: None,
         }
     }
 
-    /// Sleeps until the directory changes or the timeout has passed (1 ms, twice as long each
-    /// time, at most [`POLL`]); what woke it is read and dropped, the caller looks itself.
-    /// After a change the timeout is 1 ms again: what follows a file's change is often not a
-    /// file's (the daemon's own note that the shim has ended, after its lock's close).
-    /// Events that change nothing a waiter reads ([`worth_a_look`]) do not end the wait: a
-    /// save of the record is six events, one of which is the new record.
+    /// Also wakes for every write to a file in the directory (the container's log): for the
+    /// waiters that forward its output as it comes.
+    pub(super) fn hearing_log_writes(self, dir: &Path) -> RecordWatch {
+        if let Some(inotify) = &self.inotify {
+            let added = inotify.add_watch(
+                dir,
+                AddWatchFlags::IN_MODIFY | AddWatchFlags::from_bits_retain(libc::IN_MASK_ADD),
+            );
+            if let Err(e) = added {
+                tracing::debug!(dir = %dir.display(), error = %e, "watching for log writes");
+            }
+        }
+        self
+    }
+
+    /// Also wakes when the daemon notes that container `id`'s shim has ended (`ended`).
+    pub(super) fn hearing_shim_end(mut self, bells: &Bells, id: &str) -> RecordWatch {
+        self.bell = bells.bell(id);
+        self
+    }
+
+    /// Also wakes when process `pid` has ended (a pidfd, pidfd_open(2)); once, the caller
+    /// is expected to look and stop waiting for it.
+    pub(super) fn hearing_exit_of(mut self, pid: u32) -> RecordWatch {
+        let pid = nix::unistd::Pid::from_raw(pid as i32);
+        self.process = ch02_namespaces::PidFd::open(pid).ok();
+        self
+    }
+
+    /// Sleeps until something the waiter hears of happens or the timeout has passed
+    /// ([`POLL`]; without a watch 1 ms, twice as long each time up to [`POLL`]); what woke it
+    /// is read and dropped, the caller looks itself. Events that change nothing a waiter
+    /// reads ([`worth_a_look`]) do not end the wait: of the four events of a save this watch
+    /// hears, one is the new record.
     pub(super) fn wait(&mut self) {
         let timeout = self.next_timeout;
         self.next_timeout = (self.next_timeout * 2).min(POLL);
-        let Some(inotify) = &self.inotify else {
+        if self.inotify.is_none() && self.bell.is_none() && self.process.is_none() {
             std::thread::sleep(timeout);
             return;
-        };
+        }
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             // rounded up: a timeout of 0 would make this a busy loop for its last millisecond
             let millis = u16::try_from(left.as_micros().div_ceil(1000)).unwrap_or(u16::MAX);
-            let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, PollTimeout::from(millis)) {
-                Ok(n) if n > 0 => {
-                    if drain_for_a_change(inotify) {
-                        self.next_timeout = Duration::from_millis(1);
-                        return;
-                    }
-                }
-                Ok(_) => return,
+            let mut fds = Vec::with_capacity(3);
+            let sources = [
+                self.inotify.as_ref().map(|i| i.as_fd()),
+                self.bell.as_ref().map(|b| b.as_fd()),
+                self.process.as_ref().map(|p| p.as_fd()),
+            ];
+            for fd in sources.into_iter().flatten() {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            }
+            let ready = match poll(&mut fds, PollTimeout::from(millis)) {
+                Ok(0) => return,
+                Ok(_) => fds.iter().map(|fd| fd.any().unwrap_or(false)).collect::<Vec<_>>(),
                 Err(_) => {
                     std::thread::sleep(left);
                     return;
                 }
+            };
+            drop(fds);
+            let mut ready = ready.into_iter();
+            let inotify_changed = match &self.inotify {
+                Some(inotify) => ready.next() == Some(true) && drain_for_a_change(inotify),
+                None => false,
+            };
+            let rung = match &self.bell {
+                // (read back to zero: the next note rings it again)
+                Some(bell) => ready.next() == Some(true) && bell.read().is_ok(),
+                None => false,
+            };
+            let exited = self.process.is_some() && ready.next() == Some(true);
+            if exited {
+                self.process = None; // readable from now on: heard once
             }
+            if inotify_changed || rung || exited {
+                return;
+            }
+        }
+    }
+}
+
+/// The eventfd(2)s of the waiters to ring when something that is not a file happens to a
+/// container (the daemon notes that its shim has ended, [`super::lifecycle::EndedShims`]): one per
+/// waiter, as one read of an eventfd would hide the ring from every other.
+#[derive(Debug, Clone, Default)]
+pub struct Bells(Arc<Mutex<HashMap<String, Vec<Weak<EventFd>>>>>);
+
+impl Bells {
+    /// A new bell for container `id`, rung by [`Bells::ring`] until dropped. `None` if no
+    /// eventfd could be made (the waiter then looks again after its timeout).
+    fn bell(&self, id: &str) -> Option<Arc<EventFd>> {
+        let bell = Arc::new(EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK).ok()?);
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // the bells of waiters that are gone go now
+        all.retain(|_, bells| {
+            bells.retain(|b| b.strong_count() > 0);
+            !bells.is_empty()
+        });
+        all.entry(id.to_owned()).or_default().push(Arc::downgrade(&bell));
+        Some(bell)
+    }
+
+    /// Rings every bell of container `id`.
+    pub(super) fn ring(&self, id: &str) {
+        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for bell in all.get(id).into_iter().flatten().filter_map(Weak::upgrade) {
+            let _ = bell.write(1);
         }
     }
 }
@@ -108,9 +207,9 @@ fn drain_for_a_change(inotify: &Inotify) -> bool {
 // ANCHOR: worth_a_look
 /// Whether an event in a container's directory may have changed what a waiter reads. Not
 /// those of an atomic write's temporary file (`.tmp…`, [`crate::atomic::TEMP_PREFIX`]:
-/// created, written, closed, exchanged and deleted, it becomes the record only by the
-/// rename whose event names the record), nor the close of the record's lock after each
-/// save ([`crate::container::RECORD_LOCK`]). Events of the directory itself (no name) always.
+/// closed, then exchanged for the old version, it becomes the record only by the rename
+/// whose event names the record), nor the close of the record's lock after each save
+/// ([`crate::container::RECORD_LOCK`]). Events of the directory itself (no name) always.
 fn worth_a_look(mask: AddWatchFlags, name: Option<&OsStr>) -> bool {
     let Some(name) = name else {
         return true;
@@ -203,6 +302,102 @@ mod tests {
         changer.join().unwrap();
         // poll(2) ends no sooner than its timeout unless an event was worth a look
         assert!(began.elapsed() >= timeout, "woken after {:?}", began.elapsed());
+    }
+
+    /// Asserts that `change`, made 20 ms into a wait of `watch` whose timeout is 300 ms, does
+    /// not end it: poll(2) ends no sooner than its timeout unless something woke it.
+    fn assert_not_heard(mut watch: RecordWatch, change: impl FnOnce() + Send + 'static) {
+        let timeout = Duration::from_millis(300);
+        watch.next_timeout = timeout;
+        let changer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            change();
+        });
+        let began = Instant::now();
+        watch.wait();
+        changer.join().unwrap();
+        assert!(began.elapsed() >= timeout, "woken after {:?}", began.elapsed());
+    }
+
+    #[test]
+    fn the_daemons_note_of_a_shims_end_rings_the_watches_of_that_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let bells = Bells::default();
+        let mut watch = RecordWatch::new(dir.path()).hearing_shim_end(&bells, "abc");
+        watch.next_timeout = Duration::from_secs(3600);
+        let ringer = bells.clone();
+        let ringing = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            ringer.ring("abc");
+        });
+        let began = Instant::now();
+        watch.wait();
+        ringing.join().unwrap();
+        assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
+        // read back to zero: the same ring does not wake the next wait
+        let other = bells.clone();
+        assert_not_heard(watch, move || other.ring("another container"));
+    }
+
+    #[test]
+    fn a_dropped_watchs_bell_goes_from_the_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let bells = Bells::default();
+        let count = |bells: &Bells| bells.0.lock().unwrap().values().map(Vec::len).sum::<usize>();
+        let first = RecordWatch::new(dir.path()).hearing_shim_end(&bells, "abc");
+        let second = RecordWatch::new(dir.path()).hearing_shim_end(&bells, "def");
+        assert_eq!(count(&bells), 2);
+        drop(first);
+        let third = RecordWatch::new(dir.path()).hearing_shim_end(&bells, "def");
+        assert_eq!(
+            count(&bells),
+            2,
+            "the dropped one's bell went as the next was made"
+        );
+        bells.ring("abc"); // nobody left to ring: nothing happens
+        drop((second, third));
+    }
+
+    #[test]
+    fn the_end_of_a_process_ends_the_wait_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("sleep").arg("0.05").spawn().unwrap();
+        let mut watch = RecordWatch::new(dir.path()).hearing_exit_of(child.id());
+        assert!(watch.process.is_some());
+        watch.next_timeout = Duration::from_secs(3600);
+        let began = Instant::now();
+        watch.wait();
+        assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
+        assert!(watch.process.is_none(), "heard once: its pidfd stays readable");
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn log_writes_are_heard_only_by_a_watch_that_asks_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("abc-json.log");
+        std::fs::write(&log, "").unwrap();
+        let append = |log: std::path::PathBuf| {
+            move || {
+                use std::io::Write;
+                let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+                file.write_all(b"{\"log\":\"hi\\n\"}\n").unwrap();
+                // (kept open: a close would be IN_CLOSE_WRITE, which every watch hears)
+                std::mem::forget(file);
+            }
+        };
+        assert_not_heard(RecordWatch::new(dir.path()), append(log.clone()));
+        let mut following = RecordWatch::new(dir.path()).hearing_log_writes(dir.path());
+        let path = dir.path().to_owned();
+        following.next_timeout = Duration::from_secs(3600);
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            append(path.join("abc-json.log"))();
+        });
+        let began = Instant::now();
+        following.wait();
+        writer.join().unwrap();
+        assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
     }
 
     #[test]
