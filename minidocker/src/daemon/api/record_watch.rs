@@ -4,12 +4,12 @@
 //!
 //! The record is written by another process (the container's shim) by rename(2) over the
 //! old file ([`crate::atomic`]), so an inotify(7) watch on the directory hears of each new
-//! version as `IN_MOVED_TO`; the shim's end as `IN_CLOSE_WRITE` of its lock; the removal of
-//! the container as `IN_MOVE_SELF` (its directory renamed into the trash, `trash.rs`), or
-//! `IN_DELETE_SELF`. Files made and deleted (`IN_CREATE`, `IN_DELETE`) are not watched: every
-//! save makes and deletes a temporary file, and a record appears only by a rename. Every
-//! event is a wake-up of every waiter, and the CPU it takes is the one the shim and the
-//! container need at that moment. Output written to the log is `IN_MODIFY`, heard only by
+//! version as `IN_MOVED_TO`; the removal of the container as `IN_MOVE_SELF` (its directory
+//! renamed into the trash, `trash.rs`), or `IN_DELETE_SELF`. Nothing else of the directory is
+//! watched: every save makes, closes and deletes a temporary file and closes the record's lock
+//! (`IN_CREATE`, `IN_CLOSE_WRITE`, `IN_DELETE`), a record appears only by a rename, and every
+//! event is a wake-up of every waiter, on the CPU the shim and the container need at that
+//! moment. Output written to the log is `IN_MODIFY`, heard only by
 //! the waiters that forward it (`attach`, `logs -f`): a container that writes a lot would
 //! wake every other waiter for each line. What is not a file a waiter hears by a file
 //! descriptor too: the daemon's own note that a container's shim has ended rings an
@@ -56,10 +56,7 @@ impl RecordWatch {
             let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)?;
             inotify.add_watch(
                 dir,
-                AddWatchFlags::IN_MOVED_TO
-                    | AddWatchFlags::IN_CLOSE_WRITE
-                    | AddWatchFlags::IN_DELETE_SELF
-                    | AddWatchFlags::IN_MOVE_SELF,
+                AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_DELETE_SELF | AddWatchFlags::IN_MOVE_SELF,
             )?;
             Ok(inotify)
         };
@@ -108,8 +105,8 @@ impl RecordWatch {
     /// Sleeps until something the waiter hears of happens or the timeout has passed
     /// ([`POLL`]; without a watch 1 ms, twice as long each time up to [`POLL`]); what woke it
     /// is read and dropped, the caller looks itself. Events that change nothing a waiter
-    /// reads ([`worth_a_look`]) do not end the wait: of the four events of a save this watch
-    /// hears, one is the new record.
+    /// reads ([`worth_a_look`]) do not end the wait: of the two renames of a save, one is
+    /// the new record.
     pub(super) fn wait(&mut self) {
         let timeout = self.next_timeout;
         self.next_timeout = (self.next_timeout * 2).min(POLL);
@@ -199,26 +196,19 @@ fn drain_for_a_change(inotify: &Inotify) -> bool {
         if events.is_empty() {
             break;
         }
-        changed |= events.iter().any(|e| worth_a_look(e.mask, e.name.as_deref()));
+        changed |= events.iter().any(|e| worth_a_look(e.name.as_deref()));
     }
     changed
 }
 
 // ANCHOR: worth_a_look
-/// Whether an event in a container's directory may have changed what a waiter reads. Not
-/// those of an atomic write's temporary file (`.tmp…`, [`crate::atomic::TEMP_PREFIX`]:
-/// closed, then exchanged for the old version, it becomes the record only by the rename
-/// whose event names the record), nor the close of the record's lock after each save
-/// ([`crate::container::RECORD_LOCK`]). Events of the directory itself (no name) always.
-fn worth_a_look(mask: AddWatchFlags, name: Option<&OsStr>) -> bool {
-    let Some(name) = name else {
-        return true;
-    };
-    let name = name.as_bytes();
-    if name.starts_with(crate::atomic::TEMP_PREFIX.as_bytes()) {
-        return false;
-    }
-    !(name == crate::container::RECORD_LOCK.as_bytes() && mask.contains(AddWatchFlags::IN_CLOSE_WRITE))
+/// Whether an event in a container's directory may have changed what a waiter reads. Not a
+/// rename of an atomic write's temporary file (`.tmp…`, [`crate::atomic::TEMP_PREFIX`]:
+/// exchanged for the old version, it becomes the record only by the rename whose event names
+/// the record; the old version takes its name). Events of the directory itself (no name),
+/// and of the log a follower watches, always.
+fn worth_a_look(name: Option<&OsStr>) -> bool {
+    name.is_none_or(|name| !name.as_bytes().starts_with(crate::atomic::TEMP_PREFIX.as_bytes()))
 }
 // ANCHOR_END: worth_a_look
 
@@ -382,8 +372,6 @@ mod tests {
                 use std::io::Write;
                 let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
                 file.write_all(b"{\"log\":\"hi\\n\"}\n").unwrap();
-                // (kept open: a close would be IN_CLOSE_WRITE, which every watch hears)
-                std::mem::forget(file);
             }
         };
         assert_not_heard(RecordWatch::new(dir.path()), append(log.clone()));
@@ -404,18 +392,13 @@ mod tests {
     fn which_events_are_worth_a_look() {
         let name = |n: &str| Some(OsStr::new(n).to_owned());
         let cases = [
-            (AddWatchFlags::IN_MOVED_TO, name("config.v2.json"), true),
-            (AddWatchFlags::IN_CLOSE_WRITE, name("shim.lock"), true),
-            (AddWatchFlags::IN_CREATE, name("record.lock"), true),
-            (AddWatchFlags::IN_CLOSE_WRITE, name("record.lock"), false),
-            (AddWatchFlags::IN_CREATE, name(".tmpAbC123"), false),
-            (AddWatchFlags::IN_MOVED_TO, name(".tmpAbC123"), false),
-            (AddWatchFlags::IN_DELETE, name(".tmpAbC123"), false),
-            (AddWatchFlags::IN_MOVE_SELF, None, true),
-            (AddWatchFlags::IN_DELETE_SELF, None, true),
+            (name("config.v2.json"), true),
+            (name("abc-json.log"), true),
+            (name(".tmpAbC123"), false),
+            (None, true),
         ];
-        for (mask, name, expected) in cases {
-            assert_eq!(worth_a_look(mask, name.as_deref()), expected, "{mask:?} {name:?}");
+        for (name, expected) in cases {
+            assert_eq!(worth_a_look(name.as_deref()), expected, "{name:?}");
         }
     }
 
