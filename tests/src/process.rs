@@ -446,3 +446,14 @@ pub fn exit_code(status: ExitStatus) -> i32 {
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
+
+/// Whether process `pid` has a thread of that name (a daemon's `spare-refill` or
+/// `spare-layers`, which end once their spare is ready).
+pub fn has_thread_named(pid: nix::unistd::Pid, name: &str) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|task| {
+        std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim_end() == name)
+    })
+}

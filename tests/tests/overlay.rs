@@ -176,6 +176,8 @@ fn run_rm_leaves_only_the_image_behind() {
         .filter(|p| !before.contains(p) && !p.ends_with("events.jsonl"))
         .filter(|p| !p.ends_with("volumes") && !p.ends_with("volumes/.lock"))
         .filter(|p| !p.ends_with("trash"))
+        // the next --rm container's layers, made ahead (checked below)
+        .filter(|p| !p.starts_with("spare-layers"))
         .collect();
     let removed: Vec<&PathBuf> = before.iter().filter(|p| !after.contains(p)).collect();
     assert!(
@@ -183,6 +185,96 @@ fn run_rm_leaves_only_the_image_behind() {
         "--rm left {added:?}, took {removed:?}"
     );
     assert_eq!(env.mounts_inside(), []);
+    // nothing in the store refers to the spare layers: a daemon that ends leaves garbage
+    assert_links_resolve(&env.data_root().join("overlay2"));
+}
+
+/// The names in the daemon's `spare-layers/` once the thread that makes them is done.
+fn spare_layers_when_made(data_root: &Path, daemon: nix::unistd::Pid) -> Vec<String> {
+    let deadline = std::time::Instant::now() + minidocker_e2e::process::scaled(Duration::from_secs(30));
+    while minidocker_e2e::process::has_thread_named(daemon, "spare-layers") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the spare layers were never made"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(data_root.join("spare-layers"))
+        .expect("spare-layers/")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_rm_container_takes_the_layers_made_ahead_and_the_daemon_makes_the_next() {
+    root_test!();
+    let env = TestEnv::new();
+    let daemon = minidocker_e2e::TestDaemon::start(&env, &[]);
+    let daemon_pid = nix::unistd::Pid::from_raw(
+        std::fs::read_to_string(daemon.pidfile())
+            .expect("the daemon's pid file")
+            .trim()
+            .parse()
+            .expect("a pid"),
+    );
+    assert_eq!(
+        spare_layers_when_made(env.data_root(), daemon_pid),
+        Vec::<String>::new(),
+        "none before a --rm container says which image"
+    );
+    daemon.docker(&["run", "--rm", "busybox", "true"]).assert_code(0);
+    let spare = spare_layers_when_made(env.data_root(), daemon_pid);
+    assert_eq!(spare.len(), 2, "a pair: {spare:?}");
+    assert_eq!(spare[1], format!("{}-init", spare[0]));
+
+    let run = daemon.docker(&[
+        "run",
+        "-d",
+        "--rm",
+        "--name",
+        "took",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /f; sleep 1000",
+    ]);
+    run.assert_code(0);
+    let id = run.stdout.trim().to_owned();
+    env.wait_for_running("took", Duration::from_secs(30));
+    // the pair is this container's layers now, under its id, like any container's
+    let upper = layer_dir(&env, &id).join("diff");
+    let deadline = std::time::Instant::now() + minidocker_e2e::process::scaled(Duration::from_secs(10));
+    while !upper.join("f").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container's write is not in {}",
+            upper.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        layer_dir(&env, &format!("{id}-init"))
+            .join("diff/.dockerenv")
+            .exists()
+    );
+    let inspect = daemon.docker(&["inspect", "-f", "{{.GraphDriver.Data.LowerDir}}", "took"]);
+    let lower = inspect.stdout.trim();
+    assert!(
+        lower.starts_with(&format!(
+            "{}/diff:",
+            layer_dir(&env, &format!("{id}-init")).display()
+        )),
+        "{lower}"
+    );
+    assert_links_resolve(&env.data_root().join("overlay2"));
+    let next = spare_layers_when_made(env.data_root(), daemon_pid);
+    assert_eq!(next.len(), 2, "the next pair: {next:?}");
+    assert!(!next.contains(&spare[0]), "taken, not left: {next:?}");
+    daemon.docker(&["rm", "-f", "took"]).assert_code(0);
+    assert!(!layer_dir(&env, &id).exists());
 }
 
 /// Every `l/` link points at an existing layer's diff dir (removed layers take their link).

@@ -139,23 +139,14 @@ fn wait_for_spare_shim(daemon: Pid, taken: &[Pid]) -> Pid {
             });
         // in the daemon's slot (what a start takes) once the idle thread that started it is
         // done: under load that thread may wait a while for a CPU
-        if let Some(spare) = spare.filter(|_| !has_thread_named(daemon, "spare-refill")) {
+        if let Some(spare) =
+            spare.filter(|_| !minidocker_e2e::process::has_thread_named(daemon, "spare-refill"))
+        {
             return spare;
         }
         assert!(Instant::now() < deadline, "no spare shim under daemon {daemon}");
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// Whether process `pid` has a thread of that name (`minidocker::daemon::api::SPARE_REFILL_THREAD`
-/// for the daemon's spare refill).
-fn has_thread_named(pid: Pid, name: &str) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return false;
-    };
-    tasks.flatten().any(|task| {
-        std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim_end() == name)
-    })
 }
 
 /// The scheduling policy of `pid` (sched(7): 0 `SCHED_OTHER`, 5 `SCHED_IDLE`).

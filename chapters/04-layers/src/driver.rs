@@ -78,9 +78,7 @@ impl LayerDriver {
         durability: Durability,
     ) -> Result<(), LayerError> {
         let dir = self.dir(id)?;
-        if let Some(parent) = parent {
-            self.existing_dir(parent)?;
-        }
+        let lowers = parent.map(|p| self.lowers_on_top_of(p, id)).transpose()?;
         std::fs::DirBuilder::new()
             .mode(0o710)
             .create(&dir)
@@ -88,41 +86,103 @@ impl LayerDriver {
                 std::io::ErrorKind::AlreadyExists => LayerError::LayerExists { id: id.to_owned() },
                 _ => LayerError::io("mkdir(2)", &dir, &e),
             })?;
-        let result = self.populate(id, &dir, parent, durability);
+        let result = make_dir(&dir.join("diff"), 0o755)
+            .and_then(|()| self.new_link(id))
+            .and_then(|link| populate(&dir, &link, lowers.as_deref(), durability));
         if result.is_err() {
             let _ = self.remove(id); // leave nothing half-made behind
         }
         result
     }
 
-    fn populate(
-        &self,
-        id: &str,
-        dir: &Path,
-        parent: Option<&str>,
-        durability: Durability,
-    ) -> Result<(), LayerError> {
-        make_dir(&dir.join("diff"), 0o755)?;
-        let link = self.new_link(id)?;
-        write_atomic(&dir.join("link"), link.as_bytes(), durability)?;
-        let Some(parent) = parent else {
-            return Ok(()); // a base layer: nothing below it, never mounted as an overlay
-        };
-        make_dir(&dir.join("work"), 0o700)?;
+    /// The `lower` list of a layer made on top of `parent`: `parent`'s short link first, then
+    /// its own lowers. `id` names the new layer in the error when that is too deep.
+    fn lowers_on_top_of(&self, parent: &str, id: &str) -> Result<Vec<String>, LayerError> {
         let parent_dir = self.existing_dir(parent)?;
         let mut lowers = vec![format!("{LINK_DIR}/{}", read_link_file(&parent_dir)?)];
         if let Some(theirs) = read_optional(&parent_dir.join("lower"))? {
             lowers.extend(theirs.split(':').map(str::to_owned));
         }
-        if lowers.len() > OVL_MAX_STACK {
-            return Err(LayerError::TooDeep {
-                id: id.to_owned(),
-                depth: lowers.len(),
-                limit: OVL_MAX_STACK,
-            });
-        }
-        write_atomic(&dir.join("lower"), lowers.join(":").as_bytes(), durability)
+        check_depth(id, lowers)
     }
+    // ANCHOR_END: driver
+
+    // ANCHOR: stage
+    /// Make a layer before its id is known, in `dir` (which must not exist yet, on the
+    /// store's file system), on top of `below`: `diff/`, `work/`, `link` and `lower` as
+    /// [`LayerDriver::create_with`] makes them, but no `l/` symlink, so nothing in the store
+    /// refers to it. [`LayerDriver::publish`] gives it its id later, with one rename(2): an
+    /// engine can make a container's layers ahead, in the background, and publish them when
+    /// the container is created.
+    pub fn stage(
+        &self,
+        dir: &Path,
+        below: Below<'_>,
+        durability: Durability,
+    ) -> Result<StagedLayer, LayerError> {
+        let name = dir.file_name().unwrap_or(OsStr::new("staged")).to_string_lossy();
+        let lowers = match below {
+            Below::Nothing => None,
+            Below::Layer(parent) => Some(self.lowers_on_top_of(parent, &name)?),
+            Below::Staged(staged) => {
+                let mut lowers = vec![format!("{LINK_DIR}/{}", staged.link)];
+                lowers.extend(staged.lowers.iter().flatten().cloned());
+                Some(check_depth(&name, lowers)?)
+            }
+        };
+        std::fs::DirBuilder::new()
+            .mode(0o710)
+            .create(dir)
+            .map_err(|e| LayerError::io("mkdir(2)", dir, &e))?;
+        let link = random_link_id()?;
+        let result = make_dir(&dir.join("diff"), 0o755)
+            .and_then(|()| populate(dir, &link, lowers.as_deref(), durability));
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(dir);
+            return Err(e);
+        }
+        Ok(StagedLayer {
+            dir: dir.to_owned(),
+            link,
+            lowers,
+        })
+    }
+
+    /// Give staged layer `staged` its id: rename(2) it to `<root>/<id>` (never over an existing
+    /// layer: `RENAME_NOREPLACE`), then make its `l/` symlink. The layer below it must be in
+    /// the store by then (a staged one published first). On failure the staged layer is left
+    /// where it was, or removed if it had been moved already.
+    pub fn publish(&self, staged: &StagedLayer, id: &str) -> Result<(), LayerError> {
+        let dir = self.dir(id)?;
+        if let Some(nearest) = staged.lowers.as_ref().and_then(|l| l.first()) {
+            let below = self.root.join(nearest);
+            if !below.exists() {
+                return Err(LayerError::UnknownLayer {
+                    id: below.display().to_string(),
+                });
+            }
+        }
+        use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+        renameat2(
+            AT_FDCWD,
+            &staged.dir,
+            AT_FDCWD,
+            &dir,
+            RenameFlags::RENAME_NOREPLACE,
+        )
+        .map_err(|errno| match errno {
+            Errno::EEXIST => LayerError::LayerExists { id: id.to_owned() },
+            _ => LayerError::path("rename(2)", &dir, errno),
+        })?;
+        let link = self.root.join(LINK_DIR).join(&staged.link);
+        let target = Path::new("..").join(id).join("diff");
+        if let Err(e) = std::os::unix::fs::symlink(&target, &link) {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(LayerError::io("symlink(2)", &link, &e));
+        }
+        Ok(())
+    }
+    // ANCHOR_END: stage
     // ANCHOR_END: driver
 
     // ANCHOR: new_link
@@ -350,6 +410,65 @@ impl LayerDriver {
         }
         Ok(dir)
     }
+}
+
+/// What a staged layer is made on top of ([`LayerDriver::stage`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Below<'a> {
+    /// Nothing: a base layer.
+    Nothing,
+    /// A layer of the store, by id.
+    Layer(&'a str),
+    /// Another staged layer, to be published before this one.
+    Staged(&'a StagedLayer),
+}
+
+/// A layer made ahead of its id, outside the store ([`LayerDriver::stage`]).
+#[derive(Debug)]
+pub struct StagedLayer {
+    dir: PathBuf,
+    link: String,
+    lowers: Option<Vec<String>>,
+}
+
+impl StagedLayer {
+    /// Where it is until published.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Its `diff/`: where its files go before it is published.
+    pub fn diff_dir(&self) -> PathBuf {
+        self.dir.join("diff")
+    }
+}
+
+/// A layer's own files in its directory `dir` (`diff/` made already): its `link` name, and
+/// with layers below it (`lowers`, nearest first) a `work/` dir and the `lower` list.
+fn populate(
+    dir: &Path,
+    link: &str,
+    lowers: Option<&[String]>,
+    durability: Durability,
+) -> Result<(), LayerError> {
+    write_atomic(&dir.join("link"), link.as_bytes(), durability)?;
+    let Some(lowers) = lowers else {
+        return Ok(()); // a base layer: nothing below it, never mounted as an overlay
+    };
+    make_dir(&dir.join("work"), 0o700)?;
+    write_atomic(&dir.join("lower"), lowers.join(":").as_bytes(), durability)
+}
+
+/// `lowers`, unless there are more than overlayfs can stack under layer `id`.
+fn check_depth(id: &str, lowers: Vec<String>) -> Result<Vec<String>, LayerError> {
+    if lowers.len() > OVL_MAX_STACK {
+        return Err(LayerError::TooDeep {
+            id: id.to_owned(),
+            depth: lowers.len(),
+            limit: OVL_MAX_STACK,
+        });
+    }
+    Ok(lowers)
 }
 
 /// Ids name directories: `[A-Za-z0-9_.-]`, not starting with `.`, and never `l`.

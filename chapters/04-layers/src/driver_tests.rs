@@ -191,3 +191,89 @@ fn a_volatile_layer_whose_link_a_crash_emptied_is_still_removed_whole() {
         .collect();
     assert_eq!(links, [Path::new("../base/diff")], "only the base's link is left");
 }
+
+#[test]
+fn staged_layers_published_later_are_layers_like_the_others() {
+    let (tmp, driver) = store();
+    driver.create("image", None).unwrap();
+    let staging = tmp.path().join("staging");
+    std::fs::create_dir(&staging).unwrap();
+    let init = driver
+        .stage(
+            &staging.join("a-init"),
+            Below::Layer("image"),
+            Durability::Volatile,
+        )
+        .unwrap();
+    std::fs::write(init.diff_dir().join(".dockerenv"), "").unwrap();
+    let mount = driver
+        .stage(&staging.join("a"), Below::Staged(&init), Durability::Volatile)
+        .unwrap();
+    let links_before = std::fs::read_dir(driver.root().join(LINK_DIR)).unwrap().count();
+    assert_eq!(
+        links_before, 1,
+        "staging makes no l/ link: nothing in the store refers to it"
+    );
+    assert!(!driver.exists("c-init") && !driver.exists("c"));
+
+    driver.publish(&init, "c-init").unwrap();
+    driver.publish(&mount, "c").unwrap();
+    assert!(
+        !staging.join("a-init").exists() && !staging.join("a").exists(),
+        "moved, not copied"
+    );
+    assert!(driver.diff_dir("c-init").join(".dockerenv").exists());
+    assert!(driver.root().join("c/work").is_dir());
+    assert_eq!(
+        driver.lower_dirs("c").unwrap(),
+        [driver.diff_dir("c-init"), driver.diff_dir("image")],
+        "the same lower list a layer created on c-init has"
+    );
+    // and they go like any other layer
+    driver.remove("c").unwrap();
+    driver.remove("c-init").unwrap();
+    assert_eq!(
+        std::fs::read_dir(driver.root().join(LINK_DIR)).unwrap().count(),
+        1
+    );
+}
+
+#[test]
+fn a_staged_layer_is_never_published_over_a_layer_or_without_the_one_below() {
+    let (tmp, driver) = store();
+    driver.create("image", None).unwrap();
+    driver.create("taken", Some("image")).unwrap();
+    let staged = driver
+        .stage(&tmp.path().join("s"), Below::Layer("image"), Durability::Volatile)
+        .unwrap();
+    assert!(matches!(
+        driver.publish(&staged, "taken"),
+        Err(LayerError::LayerExists { .. })
+    ));
+    assert!(
+        staged.dir().is_dir(),
+        "a refused publish leaves the staged layer where it was"
+    );
+
+    driver.remove("taken").unwrap();
+    driver.remove("image").unwrap();
+    assert!(
+        matches!(
+            driver.publish(&staged, "new"),
+            Err(LayerError::UnknownLayer { .. })
+        ),
+        "the layer below was removed since it was staged"
+    );
+    assert!(!driver.exists("new"));
+    let staged_on_staged = driver
+        .stage(
+            &tmp.path().join("t"),
+            Below::Staged(&staged),
+            Durability::Volatile,
+        )
+        .unwrap();
+    assert!(
+        driver.publish(&staged_on_staged, "t").is_err(),
+        "the staged layer below was never published"
+    );
+}

@@ -36,7 +36,7 @@ pub mod xattr;
 
 pub use apply::{ApplyLimits, ApplyStats, apply_layer_tar};
 pub use changes::{Change, ChangeKind, changes};
-pub use driver::LayerDriver;
+pub use driver::{Below, LayerDriver, StagedLayer};
 pub use error::LayerError;
 pub use export::{OwnerNames, write_layer_tar, write_tar_with_names};
 pub use overlay::{

@@ -66,6 +66,10 @@ async fn serve(config: DaemonConfig) -> Result<()> {
     let restoring = state.clone();
     state
         .blocking(move |engine| {
+            // spare layers an earlier daemon made are garbage now (`spare_layers.rs`)
+            if let Err(e) = engine.discard_spare_layers_left() {
+                tracing::warn!(error = %e, "discarding the spare layers left");
+            }
             // new containers' files in block groups of their own (ext4's `chattr +T`)
             engine.spread_new_hierarchies();
             // the first container's shim, started ahead

@@ -15,7 +15,7 @@
 //! of one exact byte stream, and anything sent to a registry or into an archive must be it.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ch04_layers::{ApplyLimits, Durability, MountApi, apply_layer_tar};
 use ch05_images::{BlobStore, Digest, LayerMeta, MountMeta};
@@ -34,6 +34,29 @@ const INIT_FILES: [&str; 5] = [
     "etc/resolv.conf",
     "dev/console",
 ];
+
+/// An init layer's `diff/` (`init`) filled: [`INIT_DIRS`], [`INIT_FILES`] and `etc/mtab`.
+pub(super) fn populate_init_layer(init: &Path) -> Result<(), EngineError> {
+    let io = |what: PathBuf| {
+        move |e: std::io::Error| EngineError::Io {
+            path: what,
+            source: e,
+        }
+    };
+    for dir in INIT_DIRS {
+        let path = init.join(dir);
+        std::fs::create_dir_all(&path).map_err(io(path.clone()))?;
+    }
+    for file in INIT_FILES {
+        let path = init.join(file);
+        std::fs::write(&path, b"").map_err(io(path.clone()))?;
+        // moby's initlayer.Setup creates them all 0755
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .map_err(io(path.clone()))?;
+    }
+    let mtab = init.join("etc/mtab");
+    std::os::unix::fs::symlink("/proc/mounts", &mtab).map_err(io(mtab))
+}
 
 /// Where a container's root filesystem comes from, handed to its init (see `runtime.rs`).
 #[derive(Debug, Clone)]
@@ -136,45 +159,25 @@ impl Engine {
             Durability::Volatile => container_id.to_owned(),
         };
         let init_id = format!("{mount_id}-init");
-        self.layers
-            .create_with(&init_id, top.map(|t| t.cache_id.as_str()), durability)?;
-        let made = (|| -> Result<(), EngineError> {
-            let init = self.layers.diff_dir(&init_id);
-            let io = |what: PathBuf| {
-                move |e: std::io::Error| EngineError::Io {
-                    path: what,
-                    source: e,
-                }
-            };
-            for dir in INIT_DIRS {
-                let path = init.join(dir);
-                std::fs::create_dir_all(&path).map_err(io(path.clone()))?;
-            }
-            for file in INIT_FILES {
-                let path = init.join(file);
-                std::fs::write(&path, b"").map_err(io(path.clone()))?;
-                // moby's initlayer.Setup creates them all 0755
-                std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                    .map_err(io(path.clone()))?;
-            }
-            let mtab = init.join("etc/mtab");
-            std::os::unix::fs::symlink("/proc/mounts", &mtab).map_err(io(mtab))?;
-            self.layers.create_with(&mount_id, Some(&init_id), durability)?;
-            let record = MountMeta {
-                mount_id: mount_id.clone(),
-                init_id: init_id.clone(),
-                parent: top.map(|t| t.chain_id.clone()),
-            };
-            match durability {
-                Durability::Synced => self.images.create_mount(container_id, &record)?,
-                Durability::Volatile => self.images.create_mount_unsynced(container_id, &record)?,
-            }
-            Ok(())
-        })();
-        if let Err(e) = made {
+        let parent = top.map(|t| t.cache_id.as_str());
+        // a --rm container's layers may be made already (`spare_layers.rs`)
+        let spare = durability == Durability::Volatile && self.take_spare_layers(parent, &init_id, &mount_id);
+        if !spare {
+            self.make_container_layers(&init_id, &mount_id, parent, durability)?;
+        }
+        let record = MountMeta {
+            mount_id: mount_id.clone(),
+            init_id: init_id.clone(),
+            parent: top.map(|t| t.chain_id.clone()),
+        };
+        let saved = match durability {
+            Durability::Synced => self.images.create_mount(container_id, &record),
+            Durability::Volatile => self.images.create_mount_unsynced(container_id, &record),
+        };
+        if let Err(e) = saved {
             let _ = self.layers.remove(&mount_id);
             let _ = self.layers.remove(&init_id);
-            return Err(e);
+            return Err(e.into());
         }
         Ok(ContainerLayer {
             driver_root: self.layers.root().to_owned(),
@@ -183,6 +186,24 @@ impl Engine {
         })
     }
     // ANCHOR_END: create_container_layer
+
+    /// The init layer `init_id` on top of `parent`, its mount points made, and `mount_id` on
+    /// top of it; neither is left behind if either fails.
+    fn make_container_layers(
+        &self,
+        init_id: &str,
+        mount_id: &str,
+        parent: Option<&str>,
+        durability: Durability,
+    ) -> Result<(), EngineError> {
+        self.layers.create_with(init_id, parent, durability)?;
+        let made = populate_init_layer(&self.layers.diff_dir(init_id))
+            .and_then(|()| Ok(self.layers.create_with(mount_id, Some(init_id), durability)?));
+        if made.is_err() {
+            let _ = self.layers.remove(init_id);
+        }
+        made
+    }
 
     /// The container's layer, if it has one.
     pub fn container_layer(&self, container_id: &str) -> Result<Option<ContainerLayer>, EngineError> {

@@ -46,6 +46,7 @@ mod push;
 mod rename;
 mod rootfs;
 mod run;
+mod spare_layers;
 mod stats;
 mod system;
 mod top;
@@ -145,6 +146,8 @@ pub struct Engine {
     pub events: crate::events::EventLog,
     /// What this host's cgroups can enforce, found on first use (`cgroups.rs`).
     host_info: std::sync::OnceLock<ch06_cgroups::HostInfo>,
+    /// A `--rm` container's layers made ahead (`spare_layers.rs`): only a daemon makes them.
+    spare_layers: spare_layers::SpareLayers,
 }
 
 impl Engine {
@@ -211,6 +214,7 @@ impl Engine {
             bip: None,
             events: crate::events::EventLog::new(data_root),
             host_info: std::sync::OnceLock::new(),
+            spare_layers: Default::default(),
         })
     }
 
@@ -226,6 +230,7 @@ impl Engine {
             self.layers.root().to_owned(),
             self.images.root().join("layerdb/tmp"),
             self.data_root.join("volumes"),
+            self.spare_layers_dir(),
         ];
         for dir in parents.iter().filter(|dir| dir.is_dir()) {
             match ch04_layers::placement::mark_top_of_hierarchies(dir) {

@@ -273,14 +273,17 @@ async fn create(
     ApiJson(body): ApiJson<ContainerCreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (opts, more) = run_options(body, q.name.filter(|n| !n.is_empty()), &state.config.log_config)?;
-    state
+    let created = state
         .blocking(move |engine| {
             let mut warnings = engine.check_resources(&opts.resources, false)?.warnings;
             warnings.extend(engine.check_kernel_memory(more.kernel_memory)?.1);
             let id = engine.create_container_with(&opts, &more).map_err(run_error)?;
             Ok((StatusCode::CREATED, Json(json!({"Id": id, "Warnings": warnings}))))
         })
-        .await
+        .await;
+    // the next --rm container's layers, made while this one starts (`spare_layers.rs`)
+    state.refill_spare_layers();
+    created
 }
 // ANCHOR_END: create
 

@@ -54,6 +54,9 @@ pub use ch10_api::version::{
 /// The name of the thread that starts a spare shim ([`AppState::refill_spare_shim`]).
 pub const SPARE_REFILL_THREAD: &str = "spare-refill";
 
+/// The name of the thread that makes spare layers ([`AppState::refill_spare_layers`]).
+pub const SPARE_LAYERS_THREAD: &str = "spare-layers";
+
 /// What every handler gets: where the engine's state is.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -111,6 +114,27 @@ impl AppState {
         });
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "starting a thread to start a spare shim");
+        }
+    }
+
+    /// Make the next `--rm` container's layers in the background, at idle priority
+    /// (`spare_layers.rs`), if a create wants them and none are ready or being made.
+    pub fn refill_spare_layers(&self) {
+        if !self.engine.spare_layers_wanted() {
+            return;
+        }
+        let engine = self.engine.clone();
+        let making = std::thread::Builder::new().name(SPARE_LAYERS_THREAD.into());
+        let spawned = making.spawn(move || {
+            if let Err(e) = crate::idle::make_this_thread_idle() {
+                tracing::debug!(error = %e, "making spare layers at idle priority");
+            }
+            if let Err(e) = engine.make_spare_layers() {
+                tracing::warn!(error = %e, "making spare layers");
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "starting a thread to make spare layers");
         }
     }
 
