@@ -114,31 +114,20 @@ struct ChildFds {
     go_parent_end: RawFd,
 }
 
-/// The child side: wait to be placed, set up and exec, or report why not through the error pipe.
+// ANCHOR: container_init
+/// The child side: set up and exec, or report why not through the error pipe. It waits for
+/// the parent's [`GO`] before its command runs: first thing when the parent places it in its
+/// cgroups (v2), else (v1: it joins them itself) only once its root filesystem is ready, so
+/// that its own setup and the parent's (the network) run at the same time.
 fn container_init(spec: &LaunchSpec, fds: ChildFds) -> isize {
-    if !wait_for_go(fds) {
+    let placed_by_parent = spec.join_cgroups.is_empty();
+    if placed_by_parent && !wait_for_go(fds) {
         // The parent gave up on us (and reports why itself).
         return 125;
     }
-    // Before anything else, the cgroup namespace in particular: its root is where we are.
-    if let Err(message) = join_cgroups(&spec.join_cgroups) {
-        let report = format!("125\nerror during container init: {message}");
-        // SAFETY: as below, fds.error is the write end inherited from the parent.
-        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fds.error) };
-        let _ = nix::unistd::write(fd, report.as_bytes());
-        return 125;
-    }
-    if let NetworkNamespace::Join(path) = &spec.network
-        && let Err(e) = join_path(path, Namespace::Net)
-    {
-        let report = format!("125\nerror during container init: joining the network namespace: {e}");
-        // SAFETY: as below, fds.error is the write end inherited from the parent.
-        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fds.error) };
-        let _ = nix::unistd::write(fd, report.as_bytes());
-        return 125;
-    }
-    let failure = match setup_and_exec(spec) {
-        Ok(never) => match never {},
+    let failure = match prepare_container(spec) {
+        Ok(()) if !placed_by_parent && !wait_for_go(fds) => return 125,
+        Ok(()) => start_command(spec),
         Err(f) => f,
     };
     let report = format!("{}\n{}", failure.exit_code, failure.message);
@@ -148,6 +137,7 @@ fn container_init(spec: &LaunchSpec, fds: ChildFds) -> isize {
     let _ = nix::unistd::write(fd, report.as_bytes());
     failure.exit_code as isize
 }
+// ANCHOR_END: container_init
 
 // ANCHOR: join_cgroups
 /// The init moves itself into its cgroups: `0` written to each file (v1 `tasks`) moves the
@@ -179,11 +169,19 @@ fn wait_for_go(fds: ChildFds) -> bool {
     }
 }
 
-fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFailure> {
+/// Everything before the command: the init's cgroups (v1: it joins them, before anything
+/// else, the cgroup namespace in particular: its root is where we are), namespaces, hostname,
+/// root filesystem, terminal.
+fn prepare_container(spec: &LaunchSpec) -> Result<(), ExecFailure> {
     let init_error = |e: &dyn std::fmt::Display| ExecFailure {
         exit_code: 125,
         message: format!("error during container init: {e}"),
     };
+    join_cgroups(&spec.join_cgroups).map_err(|message| init_error(&message))?;
+    if let NetworkNamespace::Join(path) = &spec.network {
+        join_path(path, Namespace::Net)
+            .map_err(|e| init_error(&format!("joining the network namespace: {e}")))?;
+    }
     // Now in its cgroup: a new cgroup namespace makes that cgroup the root of what it sees.
     unshare(&[Namespace::Cgroup]).map_err(|e| init_error(&e))?;
     reset_in_child().map_err(|e| init_error(&e))?;
@@ -210,11 +208,22 @@ fn setup_and_exec(spec: &LaunchSpec) -> Result<std::convert::Infallible, ExecFai
         nix::unistd::dup2_stdin(&null).map_err(|e| init_error(&e))?;
     }
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    Ok(())
+}
+
+/// The command: exec'd (with `--init`, by a child of ours that stays the init); returns only
+/// if it could not be.
+fn start_command(spec: &LaunchSpec) -> ExecFailure {
     if spec.init {
         // only the child comes back, to run the command
-        crate::init::fork_init(&spec.process).map_err(|e| init_error(&e))?;
+        if let Err(e) = crate::init::fork_init(&spec.process) {
+            return ExecFailure {
+                exit_code: 125,
+                message: format!("error during container init: {e}"),
+            };
+        }
     }
-    Err(exec_process(&spec.process))
+    exec_process(&spec.process)
 }
 
 // ANCHOR: attach_terminal
@@ -274,17 +283,18 @@ pub fn launch_placed<E: std::fmt::Display>(
             message: e.to_string(),
         });
     }
-    if let Err(source) = nix::unistd::write(&go_write, &[GO]) {
-        drop(go_write);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-        let _ = ch01_process::wait_for_exit(pid);
-        return Err(LaunchError::Release { pid, source });
-    }
+    // (the init may have failed and gone already, having said why: EPIPE, and its report)
+    let released = nix::unistd::write(&go_write, &[GO]);
     drop(go_write);
     let mut report = Vec::new();
     let mut reader = std::fs::File::from(read_end);
     let _ = std::io::Read::read_to_end(&mut reader, &mut report);
     if report.is_empty() {
+        if let Err(source) = released {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = ch01_process::wait_for_exit(pid);
+            return Err(LaunchError::Release { pid, source });
+        }
         return Ok(Launched::Running(pid));
     }
     let text = String::from_utf8_lossy(&report);

@@ -297,6 +297,11 @@ struct Shim<'a> {
 
 /// `minidocker shim <id>`: runs the created container `id`; exits with its exit code.
 pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
+    run_on(open_engine(data_root, cgroup_parent)?, id)
+}
+
+/// [`run`] with the engine opened already.
+fn run_on(engine: Engine, id: &str) -> Result<i32> {
     // A session of its own (setsid(2)): the daemon's terminal and its signals are not ours.
     // EPERM: a process group leader already (started by hand from a shell), which will do.
     // (Only here: the shim back from its monitor, `resume`, is the same process, already
@@ -305,7 +310,6 @@ pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
         Ok(_) | Err(nix::errno::Errno::EPERM) => {}
         Err(e) => anyhow::bail!("setsid(2): {e}"),
     }
-    let engine = open_engine(data_root, cgroup_parent)?;
     let container = engine.containers.find(id)?;
     let dir = engine.containers.dir(&container.id);
     // held until we exit (the I/O process, a fork, shares it: it ends before us)
@@ -337,6 +341,11 @@ pub fn run(data_root: &Path, cgroup_parent: &str, id: &str) -> Result<i32> {
 /// descriptors a spawned shim has (stdin /dev/null, stderr the log), then is that
 /// container's shim ([`run`]). The daemon's end closed first: exits 0, having done nothing.
 pub fn run_spare(data_root: &Path, cgroup_parent: &str) -> Result<i32> {
+    // what needs no container is done while there is none, at idle priority
+    let engine = open_engine(data_root, cgroup_parent)?;
+    if let Err(e) = engine.hierarchy() {
+        tracing::debug!(error = %e, "finding the cgroup hierarchies ahead");
+    }
     let Some(assignment) = crate::spare_shim::receive_assignment(std::io::stdin().as_fd())? else {
         return Ok(0);
     };
@@ -346,7 +355,7 @@ pub fn run_spare(data_root: &Path, cgroup_parent: &str) -> Result<i32> {
     nix::unistd::dup2_stdin(&null).context("dup2(2) of /dev/null onto stdin")?;
     nix::unistd::dup2_stderr(&assignment.stderr).context("dup2(2) of the shim log onto stderr")?;
     drop(assignment.stderr);
-    run(data_root, cgroup_parent, &assignment.id)
+    run_on(engine, &assignment.id)
 }
 // ANCHOR_END: run_spare
 

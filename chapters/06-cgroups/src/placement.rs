@@ -162,6 +162,19 @@ impl Placement {
     pub(crate) fn create(&self, sys: &dyn Sys) -> Result<Vec<PathBuf>, CgroupError> {
         const TRIES: usize = 3;
         let parent_vanished = |e: &CgroupError| matches!(e, CgroupError::Mkdir { source, .. } if source.kind() == io::ErrorKind::NotFound);
+        // The leaf first: its parents exist nearly always (every container after the first),
+        // and one mkdir(2) then does what one per level would.
+        match self.create_leaf(sys) {
+            Ok(()) => {
+                return Ok(if self.parents_owned {
+                    self.parent_dirs()
+                } else {
+                    Vec::new()
+                });
+            }
+            Err(e) if parent_vanished(&e) => {}
+            Err(e) => return Err(e),
+        }
         let mut tries = 1;
         loop {
             match self
@@ -230,18 +243,37 @@ mod tests {
         assert!(p.parents_owned);
     }
 
-    /// The host's filesystem, but the parent of `leaf` is removed just before the first
-    /// mkdir of `leaf`: someone tidying an empty shared parent away at the worst moment.
+    /// The host's filesystem, but the parent of `leaf` is removed just before the
+    /// `vanish_at`-th mkdir of `leaf` (0: never): someone tidying an empty shared parent
+    /// away at the worst moment. Counts every mkdir.
     #[derive(Debug)]
     struct ParentVanishes {
         leaf: PathBuf,
+        vanish_at: usize,
+        leaf_mkdirs: std::sync::atomic::AtomicUsize,
+        mkdirs: std::sync::atomic::AtomicUsize,
         done: std::sync::atomic::AtomicBool,
+    }
+
+    impl ParentVanishes {
+        fn new(leaf: &Path, vanish_at: usize) -> ParentVanishes {
+            ParentVanishes {
+                leaf: leaf.to_owned(),
+                vanish_at,
+                leaf_mkdirs: Default::default(),
+                mkdirs: Default::default(),
+                done: Default::default(),
+            }
+        }
     }
 
     impl Sys for ParentVanishes {
         fn mkdir(&self, path: &Path) -> io::Result<()> {
-            if path == self.leaf && !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.mkdirs.fetch_add(1, SeqCst);
+            if path == self.leaf && self.leaf_mkdirs.fetch_add(1, SeqCst) + 1 == self.vanish_at {
                 std::fs::remove_dir(path.parent().unwrap())?;
+                self.done.store(true, SeqCst);
             }
             crate::HostSys.mkdir(path)
         }
@@ -275,10 +307,9 @@ mod tests {
         let own = top.path().join("own");
         std::fs::create_dir(&own).unwrap();
         let p = Placement::new(&own, top.path(), &CgroupParent::default(), "web").unwrap();
-        let sys = ParentVanishes {
-            leaf: p.dir.clone(),
-            done: std::sync::atomic::AtomicBool::new(false),
-        };
+        // the first mkdir of the leaf finds no parent; the parents are made; the parent goes
+        // just before the second
+        let sys = ParentVanishes::new(&p.dir, 2);
         let owned = p.create(&sys).unwrap();
         assert!(
             sys.done.load(std::sync::atomic::Ordering::SeqCst),
@@ -286,6 +317,35 @@ mod tests {
         );
         assert_eq!(owned, vec![own.join("minidocker")]);
         assert!(p.dir.is_dir());
+    }
+
+    #[test]
+    fn under_parents_that_exist_a_cgroup_takes_one_mkdir() {
+        let top = tempfile::tempdir().unwrap();
+        let own = top.path().join("own");
+        std::fs::create_dir_all(own.join("minidocker")).unwrap();
+        let p = Placement::new(&own, top.path(), &CgroupParent::default(), "web").unwrap();
+        let sys = ParentVanishes::new(&p.dir, 0);
+        let owned = p.create(&sys).unwrap();
+        assert_eq!(sys.mkdirs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            owned,
+            vec![own.join("minidocker")],
+            "a relative parent is ours all the same"
+        );
+        assert!(p.dir.is_dir());
+        assert!(
+            matches!(p.create(&sys), Err(CgroupError::AlreadyExists { .. })),
+            "never adopted"
+        );
+        let absolute = CgroupParent::new("/tenants").unwrap();
+        std::fs::create_dir(top.path().join("tenants")).unwrap();
+        let p = Placement::new(&own, top.path(), &absolute, "web").unwrap();
+        assert_eq!(
+            p.create(&sys).unwrap(),
+            Vec::<PathBuf>::new(),
+            "an absolute one is not"
+        );
     }
 
     #[test]

@@ -213,8 +213,19 @@ impl Engine {
         if let Some(host) = self.host_info.get() {
             return Ok(host.clone());
         }
-        let host = HostInfo::detect(&Hierarchy::detect()?, &HostSys)?;
+        let host = HostInfo::detect(&self.hierarchy()?, &HostSys)?;
         Ok(self.host_info.get_or_init(|| host).clone())
+    }
+
+    /// The cgroup hierarchies and this process's place in them (chapter 6's
+    /// [`Hierarchy::detect`], which reads `/proc/self/mountinfo` and `/proc/self/cgroup`):
+    /// found on first use and kept. A spare shim finds them before it has a container.
+    pub fn hierarchy(&self) -> Result<Hierarchy, EngineError> {
+        if let Some(hierarchy) = self.hierarchy.get() {
+            return Ok(hierarchy.clone());
+        }
+        let hierarchy = Hierarchy::detect()?;
+        Ok(self.hierarchy.get_or_init(|| hierarchy).clone())
     }
 
     /// Docker's checks of resource flags against this host: the limits to apply and Docker's
@@ -272,7 +283,7 @@ impl Engine {
         resources: &Resources,
     ) -> Result<CgroupGuard, EngineError> {
         let cgroup_parent = self.effective_cgroup_parent(parent)?;
-        let hierarchy = Hierarchy::detect()?;
+        let hierarchy = self.hierarchy()?;
         let manager = open_in(
             &hierarchy,
             id,

@@ -146,6 +146,9 @@ pub struct Engine {
     pub events: crate::events::EventLog,
     /// What this host's cgroups can enforce, found on first use (`cgroups.rs`).
     host_info: std::sync::OnceLock<ch06_cgroups::HostInfo>,
+    /// Where this host's cgroup hierarchies are mounted and this process's cgroups in them,
+    /// found on first use (`cgroups.rs`).
+    hierarchy: std::sync::OnceLock<ch06_cgroups::Hierarchy>,
     /// A `--rm` container's layers made ahead (`spare_layers.rs`): only a daemon makes them.
     spare_layers: spare_layers::SpareLayers,
 }
@@ -214,6 +217,7 @@ impl Engine {
             bip: None,
             events: crate::events::EventLog::new(data_root),
             host_info: std::sync::OnceLock::new(),
+            hierarchy: std::sync::OnceLock::new(),
             spare_layers: Default::default(),
         })
     }
