@@ -251,7 +251,8 @@ pub fn launch(spec: &LaunchSpec) -> Result<Launched, LaunchError> {
 
 /// Clone the container's init into fresh namespaces, let `place` put it where it belongs (its
 /// cgroup) while it waits, then let it go and wait until it has either exec'd the command or
-/// failed. If `place` fails the init exits without running anything, and the error says why.
+/// failed. If `place` fails the init exits without running anything, and the error says why
+/// (unless the init had failed first: then its own report does).
 /// The caller must hold [`ch01_process::BlockedSignals`] for
 /// [`ch01_process::forwarded_signals`] so no signal is lost before it starts supervising.
 pub fn launch_placed<E: std::fmt::Display>(
@@ -275,22 +276,27 @@ pub fn launch_placed<E: std::fmt::Display>(
     let pid = spawn_cloned(clone_flags(&namespaces), || container_init(spec, fds))?;
     drop(write_end); // now only the child holds it: EOF means execve(2) succeeded
     drop(go_read);
-    if let Err(e) = place(pid) {
-        drop(go_write); // EOF without GO: the child exits
-        let _ = ch01_process::wait_for_exit(pid);
-        return Err(LaunchError::Place {
-            pid,
-            message: e.to_string(),
-        });
-    }
-    // (the init may have failed and gone already, having said why: EPIPE, and its report)
-    let released = nix::unistd::write(&go_write, &[GO]);
+    // The go byte only once placed; else the pipe closes with nothing on it and the init exits
+    // without running anything. (On v1 the init prepares meanwhile: it may have failed and
+    // gone already, having said why; then that is the failure, EPIPE or not.)
+    let placed = place(pid);
+    let released = placed
+        .as_ref()
+        .ok()
+        .map(|()| nix::unistd::write(&go_write, &[GO]));
     drop(go_write);
     let mut report = Vec::new();
     let mut reader = std::fs::File::from(read_end);
     let _ = std::io::Read::read_to_end(&mut reader, &mut report);
     if report.is_empty() {
-        if let Err(source) = released {
+        if let Err(e) = placed {
+            let _ = ch01_process::wait_for_exit(pid);
+            return Err(LaunchError::Place {
+                pid,
+                message: e.to_string(),
+            });
+        }
+        if let Some(Err(source)) = released {
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
             let _ = ch01_process::wait_for_exit(pid);
             return Err(LaunchError::Release { pid, source });

@@ -341,11 +341,11 @@ fn run_on(engine: Engine, id: &str) -> Result<i32> {
 /// descriptors a spawned shim has (stdin /dev/null, stderr the log), then is that
 /// container's shim ([`run`]). The daemon's end closed first: exits 0, having done nothing.
 pub fn run_spare(data_root: &Path, cgroup_parent: &str) -> Result<i32> {
-    // what needs no container is done while there is none, at idle priority
-    let engine = open_engine(data_root, cgroup_parent)?;
-    if let Err(e) = engine.hierarchy() {
-        tracing::debug!(error = %e, "finding the cgroup hierarchies ahead");
-    }
+    // What needs no container is done while there is none, at idle priority: finding the
+    // cgroup hierarchies reads /proc only. (Not the engine's opening: it makes the data root's
+    // directories, and a spare whose daemon has gone must not make again a data root that
+    // is being removed.)
+    let hierarchy = ch06_cgroups::Hierarchy::detect();
     let Some(assignment) = crate::spare_shim::receive_assignment(std::io::stdin().as_fd())? else {
         return Ok(0);
     };
@@ -355,6 +355,11 @@ pub fn run_spare(data_root: &Path, cgroup_parent: &str) -> Result<i32> {
     nix::unistd::dup2_stdin(&null).context("dup2(2) of /dev/null onto stdin")?;
     nix::unistd::dup2_stderr(&assignment.stderr).context("dup2(2) of the shim log onto stderr")?;
     drop(assignment.stderr);
+    let engine = open_engine(data_root, cgroup_parent)?;
+    match hierarchy {
+        Ok(hierarchy) => engine.assume_hierarchy(hierarchy),
+        Err(e) => tracing::debug!(error = %e, "finding the cgroup hierarchies ahead"),
+    }
     run_on(engine, &assignment.id)
 }
 // ANCHOR_END: run_spare

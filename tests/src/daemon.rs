@@ -126,6 +126,12 @@ impl TestDaemon {
         self.dir.path().join("minidocker.pid")
     }
 
+    /// The daemon's pid, from its pid file.
+    pub fn pid(&self) -> nix::unistd::Pid {
+        let text = std::fs::read_to_string(self.pidfile()).expect("the daemon's pid file");
+        nix::unistd::Pid::from_raw(text.trim().parse().expect("a pid"))
+    }
+
     /// `DOCKER_HOST` for this daemon.
     pub fn docker_host(&self) -> String {
         format!("unix://{}", self.socket().display())

@@ -10,12 +10,6 @@ use std::time::{Duration, Instant};
 
 use minidocker_e2e::{TestDaemon, TestEnv, root_test};
 
-/// The daemon's pid, from its pid file.
-fn daemon_pid(daemon: &TestDaemon) -> nix::unistd::Pid {
-    let text = std::fs::read_to_string(daemon.pidfile()).expect("the daemon's pid file");
-    nix::unistd::Pid::from_raw(text.trim().parse().expect("a pid"))
-}
-
 /// The size of container `id`'s json-file log.
 fn log_size(env: &TestEnv, id: &str) -> u64 {
     let path = env.containers_dir().join(id).join(format!("{id}-json.log"));
@@ -59,8 +53,7 @@ fn a_daemon_killed_with_sigkill_loses_nothing() {
         .docker(&["images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"])
         .stdout;
 
-    nix::sys::signal::kill(daemon_pid(&first), nix::sys::signal::Signal::SIGKILL)
-        .expect("killing the daemon");
+    nix::sys::signal::kill(first.pid(), nix::sys::signal::Signal::SIGKILL).expect("killing the daemon");
     drop(first);
 
     // With no daemon: the container runs on and its log grows; `short` ends.
@@ -171,8 +164,7 @@ fn a_daemon_that_starts_removes_the_rm_containers_an_earlier_one_left() {
         .collect();
     assert_eq!(layers.len(), 4);
 
-    nix::sys::signal::kill(daemon_pid(&first), nix::sys::signal::Signal::SIGKILL)
-        .expect("killing the daemon");
+    nix::sys::signal::kill(first.pid(), nix::sys::signal::Signal::SIGKILL).expect("killing the daemon");
     drop(first);
     // `ended` ends while no daemon runs to remove it
     nix::sys::signal::kill(ended_pid, nix::sys::signal::Signal::SIGKILL).expect("killing ended's init");

@@ -147,16 +147,7 @@ fn a_container_survives_its_daemon_being_killed_and_the_next_daemon_stops_it() {
         .docker(&["run", "-d", "--name", "survivor", "busybox", "sleep", "300"])
         .assert_code(0);
     let pid = env.wait_for_running("survivor", Duration::from_secs(10));
-    let daemon_pid: i32 = std::fs::read_to_string(first.pidfile())
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(daemon_pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    nix::sys::signal::kill(first.pid(), nix::sys::signal::Signal::SIGKILL).unwrap();
     drop(first);
     assert!(
         nix::sys::signal::kill(pid, None).is_ok(),

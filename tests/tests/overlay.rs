@@ -213,13 +213,7 @@ fn a_rm_container_takes_the_layers_made_ahead_and_the_daemon_makes_the_next() {
     root_test!();
     let env = TestEnv::new();
     let daemon = minidocker_e2e::TestDaemon::start(&env, &[]);
-    let daemon_pid = nix::unistd::Pid::from_raw(
-        std::fs::read_to_string(daemon.pidfile())
-            .expect("the daemon's pid file")
-            .trim()
-            .parse()
-            .expect("a pid"),
-    );
+    let daemon_pid = daemon.pid();
     assert_eq!(
         spare_layers_when_made(env.data_root(), daemon_pid),
         Vec::<String>::new(),

@@ -166,13 +166,7 @@ fn a_start_takes_the_spare_shim_the_daemon_starts_the_next_and_a_dead_daemons_sp
     root_test!();
     let env = TestEnv::new();
     let daemon = minidocker_e2e::TestDaemon::start(&env, &[]);
-    let daemon_pid = Pid::from_raw(
-        std::fs::read_to_string(daemon.pidfile())
-            .expect("the daemon's pid file")
-            .trim()
-            .parse()
-            .expect("a pid"),
-    );
+    let daemon_pid = daemon.pid();
     let spare = wait_for_spare_shim(daemon_pid, &[]);
     assert_eq!(
         policy_of(spare),

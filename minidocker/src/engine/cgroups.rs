@@ -219,13 +219,19 @@ impl Engine {
 
     /// The cgroup hierarchies and this process's place in them (chapter 6's
     /// [`Hierarchy::detect`], which reads `/proc/self/mountinfo` and `/proc/self/cgroup`):
-    /// found on first use and kept. A spare shim finds them before it has a container.
+    /// found on first use and kept.
     pub fn hierarchy(&self) -> Result<Hierarchy, EngineError> {
         if let Some(hierarchy) = self.hierarchy.get() {
             return Ok(hierarchy.clone());
         }
         let hierarchy = Hierarchy::detect()?;
         Ok(self.hierarchy.get_or_init(|| hierarchy).clone())
+    }
+
+    /// Takes `hierarchy`, found by this process before, as [`Engine::hierarchy`]'s answer
+    /// (unless it has one already): a spare shim finds it before it has a container.
+    pub fn assume_hierarchy(&self, hierarchy: Hierarchy) {
+        let _ = self.hierarchy.set(hierarchy);
     }
 
     /// Docker's checks of resource flags against this host: the limits to apply and Docker's

@@ -134,10 +134,13 @@ impl Engine {
     /// The two layers of a container on top of `parent`, staged under `spare-layers/`.
     fn stage_container_layers(&self, parent: Option<&str>) -> Result<SparePair, EngineError> {
         let dir = self.spare_layers_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| EngineError::Io {
-            path: dir.clone(),
-            source: e,
-        })?;
+        // (not create_dir_all: a data root removed under a daemon that ends is not made again)
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(EngineError::Io { path: dir, source: e });
+            }
+            _ => {}
+        }
         let name = super::layers::random_hex_id();
         let below = parent.map_or(Below::Nothing, Below::Layer);
         let init = self
@@ -270,6 +273,15 @@ mod tests {
         engine.layers.create("image", None).unwrap(); // the same id, another link
         assert!(!engine.take_spare_layers(Some("image"), "b-init", "b"));
         assert!(!engine.layers.exists("b") && !engine.layers.exists("b-init"));
+    }
+
+    #[test]
+    fn a_data_root_removed_meanwhile_is_not_made_again() {
+        let (tmp, engine) = engine();
+        engine.take_spare_layers(Some("image"), "a-init", "a");
+        std::fs::remove_dir_all(&engine.data_root).unwrap();
+        assert!(engine.make_spare_layers().is_err());
+        assert!(!engine.data_root.exists(), "{:?}", entries(tmp.path()));
     }
 
     #[test]
