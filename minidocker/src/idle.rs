@@ -39,6 +39,20 @@ pub fn leave_idle(pid: libc::pid_t) -> io::Result<()> {
     set_policy(pid, libc::SCHED_OTHER)
 }
 
+/// A thread named `name` that runs `work` at idle priority (at the normal one, said in the
+/// debug log, where the policy cannot be set).
+pub fn spawn_idle<F>(name: &str, work: F) -> io::Result<std::thread::JoinHandle<()>>
+where
+    F: FnOnce() + Send + 'static,
+{
+    std::thread::Builder::new().name(name.into()).spawn(move || {
+        if let Err(e) = make_this_thread_idle() {
+            tracing::debug!(error = %e, thread = %std::thread::current().name().unwrap_or(""), "running at idle priority");
+        }
+        work()
+    })
+}
+
 /// sched_getscheduler(2) of `pid` (0: the calling thread).
 pub fn policy_of(pid: libc::pid_t) -> io::Result<libc::c_int> {
     // SAFETY: sched_getscheduler(2) takes a pid and touches no memory of ours.

@@ -101,11 +101,8 @@ impl Trash {
             }
         }
         let (sender, receiver) = channel::<Trash>();
-        let spawned = std::thread::Builder::new().name("trash".into()).spawn(move || {
-            // nobody waits for the deletion: it takes only CPU time nothing else wants
-            if let Err(e) = crate::idle::make_this_thread_idle() {
-                tracing::debug!(error = %e, "emptying the trash at idle priority");
-            }
+        // nobody waits for the deletion: it takes only CPU time nothing else wants
+        let spawned = crate::idle::spawn_idle("trash", move || {
             while let Ok(trash) = receiver.recv() {
                 // requests that came meanwhile are served by this pass
                 while receiver.try_recv().is_ok() {}

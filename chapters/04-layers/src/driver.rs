@@ -99,11 +99,13 @@ impl LayerDriver {
     /// its own lowers. `id` names the new layer in the error when that is too deep.
     fn lowers_on_top_of(&self, parent: &str, id: &str) -> Result<Vec<String>, LayerError> {
         let parent_dir = self.existing_dir(parent)?;
-        let mut lowers = vec![format!("{LINK_DIR}/{}", read_link_file(&parent_dir)?)];
-        if let Some(theirs) = read_optional(&parent_dir.join("lower"))? {
-            lowers.extend(theirs.split(':').map(str::to_owned));
-        }
-        check_depth(id, lowers)
+        let link = read_link_file(&parent_dir)?;
+        let theirs = read_optional(&parent_dir.join("lower"))?;
+        stacked(
+            id,
+            &link,
+            theirs.iter().flat_map(|l| l.split(':').map(str::to_owned)),
+        )
     }
     // ANCHOR_END: driver
 
@@ -124,11 +126,11 @@ impl LayerDriver {
         let lowers = match below {
             Below::Nothing => None,
             Below::Layer(parent) => Some(self.lowers_on_top_of(parent, &name)?),
-            Below::Staged(staged) => {
-                let mut lowers = vec![format!("{LINK_DIR}/{}", staged.link)];
-                lowers.extend(staged.lowers.iter().flatten().cloned());
-                Some(check_depth(&name, lowers)?)
-            }
+            Below::Staged(staged) => Some(stacked(
+                &name,
+                &staged.link,
+                staged.lowers.iter().flatten().cloned(),
+            )?),
         };
         std::fs::DirBuilder::new()
             .mode(0o710)
@@ -459,8 +461,13 @@ fn populate(
     write_atomic(&dir.join("lower"), lowers.join(":").as_bytes(), durability)
 }
 
-/// `lowers`, unless there are more than overlayfs can stack under layer `id`.
-fn check_depth(id: &str, lowers: Vec<String>) -> Result<Vec<String>, LayerError> {
+/// The `lower` list of layer `id` made on top of the layer whose short name is `link` and
+/// whose own list is `theirs`: that layer first, then its lowers; refused when it is more than
+/// overlayfs can stack.
+fn stacked(id: &str, link: &str, theirs: impl Iterator<Item = String>) -> Result<Vec<String>, LayerError> {
+    let lowers: Vec<String> = std::iter::once(format!("{LINK_DIR}/{link}"))
+        .chain(theirs)
+        .collect();
     if lowers.len() > OVL_MAX_STACK {
         return Err(LayerError::TooDeep {
             id: id.to_owned(),

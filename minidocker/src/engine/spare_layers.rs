@@ -51,6 +51,16 @@ struct Slot {
     making: bool,
 }
 
+impl Slot {
+    /// The image layer a pair should be made on top of now: one is wanted, none is ready or
+    /// being made.
+    fn to_make(&self) -> Option<&Option<String>> {
+        self.wanted
+            .as_ref()
+            .filter(|_| self.ready.is_none() && !self.making)
+    }
+}
+
 /// A container's two layers, staged.
 #[derive(Debug)]
 struct SparePair {
@@ -102,7 +112,7 @@ impl Engine {
     /// [`Engine::make_spare_layers`] would make.
     pub fn spare_layers_wanted(&self) -> bool {
         let slot = self.spare_layers.slot.lock().unwrap_or_else(|e| e.into_inner());
-        slot.wanted.is_some() && slot.ready.is_none() && !slot.making
+        slot.to_make().is_some()
     }
 
     // ANCHOR: make_spare
@@ -111,9 +121,8 @@ impl Engine {
     pub fn make_spare_layers(&self) -> Result<(), EngineError> {
         let parent = {
             let mut slot = self.spare_layers.slot.lock().unwrap_or_else(|e| e.into_inner());
-            let parent = match (&slot.wanted, &slot.ready, slot.making) {
-                (Some(parent), None, false) => parent.clone(),
-                _ => return Ok(()),
+            let Some(parent) = slot.to_make().cloned() else {
+                return Ok(());
             };
             slot.making = true;
             parent

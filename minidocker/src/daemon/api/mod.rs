@@ -103,11 +103,7 @@ impl AppState {
         command.stdout(std::process::Stdio::null());
         let spares = self.spare_shims.clone();
         // (named: a test knows the spare is in its slot once no such thread is left)
-        let refilling = std::thread::Builder::new().name(SPARE_REFILL_THREAD.into());
-        let spawned = refilling.spawn(move || {
-            if let Err(e) = crate::idle::make_this_thread_idle() {
-                tracing::debug!(error = %e, "starting the spare shim at idle priority");
-            }
+        let spawned = crate::idle::spawn_idle(SPARE_REFILL_THREAD, move || {
             if let Err(e) = spares.refill(command) {
                 tracing::warn!(error = %e, "starting a spare shim");
             }
@@ -124,11 +120,7 @@ impl AppState {
             return;
         }
         let engine = self.engine.clone();
-        let making = std::thread::Builder::new().name(SPARE_LAYERS_THREAD.into());
-        let spawned = making.spawn(move || {
-            if let Err(e) = crate::idle::make_this_thread_idle() {
-                tracing::debug!(error = %e, "making spare layers at idle priority");
-            }
+        let spawned = crate::idle::spawn_idle(SPARE_LAYERS_THREAD, move || {
             if let Err(e) = engine.make_spare_layers() {
                 tracing::warn!(error = %e, "making spare layers");
             }
